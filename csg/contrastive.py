@@ -45,9 +45,14 @@ def all_gather(x: torch.Tensor) -> torch.Tensor:
 class KeyQueue(nn.Module):
     """A FIFO queue of K keys: the negatives of one stage (MoCo's dictionary).
 
-    Starts as random unit vectors, like MoCo; each ``push`` overwrites the oldest keys,
+    Starts as random unit vectors, like MoCo; new keys overwrite the oldest ones,
     wrapping around the end of the buffer. Under torch.distributed every rank pushes
     the keys of all ranks, so the queues stay identical across ranks.
+
+    ``push`` only stages the keys; they enter the buffer when ``negatives()`` is next
+    called. The loss's backward still needs this step's negatives, and writing the new
+    keys in place right away would force a copy of the whole queue every step (MoCo
+    clones it); deferring the write gives the same negatives without the copy.
     """
 
     def __init__(self, size: int, dim: int):
@@ -56,17 +61,39 @@ class KeyQueue(nn.Module):
             raise ValueError(f"queue size must be >= 1, got {size}")
         self.register_buffer("keys", F.normalize(torch.randn(size, dim), dim=1))
         self.register_buffer("ptr", torch.zeros((), dtype=torch.long))
+        self.staged: torch.Tensor | None = None
 
     @torch.no_grad()
     def push(self, keys: torch.Tensor) -> None:
         keys = all_gather(keys.detach())
-        size, n = len(self.keys), len(keys)
-        if n > size:
-            raise ValueError(f"a batch of {n} keys does not fit a queue of {size}: the queue size must be "
-                             f">= keys per step (batch x patches x ranks)")
-        slots = (self.ptr + torch.arange(n, device=keys.device)) % size
-        self.keys[slots] = keys.to(self.keys.dtype)
+        if len(keys) > len(self.keys):
+            raise ValueError(f"a batch of {len(keys)} keys does not fit a queue of {len(self.keys)}: the queue "
+                             f"size must be >= keys per step (batch x patches x ranks)")
+        self.commit()
+        self.staged = keys
+
+    @torch.no_grad()
+    def commit(self) -> None:
+        """Write the staged keys into the buffer, oldest slots first."""
+        if self.staged is None:
+            return
+        n, size = len(self.staged), len(self.keys)
+        slots = (self.ptr + torch.arange(n, device=self.keys.device)) % size
+        self.keys[slots] = self.staged.to(self.keys)
         self.ptr.copy_((self.ptr + n) % size)
+        self.staged = None
+
+    def negatives(self) -> torch.Tensor:
+        """The current K keys, including every key pushed before this call."""
+        self.commit()
+        return self.keys
+
+    # Staged keys travel with the state dict, so a checkpoint loses none.
+    def get_extra_state(self):
+        return {"staged": self.staged}
+
+    def set_extra_state(self, state):
+        self.staged = state["staged"]
 
 
 def split_patches(maps: torch.Tensor, grid: int) -> torch.Tensor:
@@ -157,7 +184,6 @@ class CSG(Regularizer):
                 att = features.student_on_key[l - 1] if self.needs_student_on_key else None
                 k = self.embed(features.teacher[l - 1], l, attention_from=att, ema=True)
             queue = self.queues[str(l)]
-            # A copy: the push below overwrites the buffer the loss's backward needs.
-            total = total + info_nce(q, k.to(q.dtype), queue.keys.clone().to(q.dtype), self.tau)
+            total = total + info_nce(q, k.to(q.dtype), queue.negatives().to(q.dtype), self.tau)
             queue.push(k)
         return total

@@ -31,10 +31,19 @@ def test_queue_wraps_around_and_drops_the_oldest_keys():
     assert torch.allclose(q.keys.norm(dim=1), torch.ones(5))  # random unit init
     a = torch.arange(6.0).reshape(3, 2)
     b = torch.arange(100.0, 106.0).reshape(3, 2)
+    before = q.keys.clone()
     q.push(a)
-    q.push(b)  # slots 3, 4, then wraps to 0
-    torch.testing.assert_close(q.keys, torch.stack([b[2], a[1], a[2], b[0], b[1]]))
+    torch.testing.assert_close(q.keys, before)  # staged until the next read
+    q.push(b)  # commits a; b staged
+    torch.testing.assert_close(q.keys[3:], before[3:])
+    negatives = q.negatives()  # commits b: slots 3, 4, then wraps to 0
+    torch.testing.assert_close(negatives, torch.stack([b[2], a[1], a[2], b[0], b[1]]))
     assert q.ptr.item() == 1
+    # Staged keys survive a state-dict round trip (checkpoints lose no keys).
+    q.push(a)
+    copy_ = KeyQueue(size=5, dim=2)
+    copy_.load_state_dict(q.state_dict())
+    torch.testing.assert_close(copy_.negatives(), q.negatives())
     with pytest.raises(ValueError, match="does not fit a queue of 5"):
         q.push(torch.zeros(6, 2))
 
@@ -99,6 +108,7 @@ def test_csg_loss_equals_reference_and_updates_ema_then_queue(pooling, grid, key
     # Each queue received this step's keys (B x patches of them), newest at the pointer.
     per_image = (grid or 1) ** 2
     for l, q in csg.queues.items():
+        q.commit()
         assert q.ptr.item() == 3 * per_image
         assert not torch.allclose(q.keys[:3 * per_image], queues[l][:3 * per_image])
         torch.testing.assert_close(q.keys[3 * per_image:], queues[l][3 * per_image:])
@@ -170,3 +180,13 @@ def test_csg_rejects_a_queue_smaller_than_a_batch_of_keys():
 def test_csg_needs_teacher_features():
     with pytest.raises(ValueError, match="teacher"):
         CSG(CHANNELS, key_attention="teacher")(StepFeatures(maps()))
+
+
+def test_keys_of_one_step_are_negatives_of_the_next_and_backward_still_works():
+    csg = CSG(CHANNELS, stages=(4,), queue_size=8, key_attention="teacher")
+    student = [m.requires_grad_() for m in maps(batch=2, seed=7)]
+    csg(StepFeatures(student, maps(batch=2, seed=8))).backward()
+    pushed = csg.queues["4"].staged.clone()
+    csg(StepFeatures(student, maps(batch=2, seed=9))).backward()  # commits the first step's keys
+    torch.testing.assert_close(csg.queues["4"].keys[:2], pushed)
+    assert csg.queues["4"].ptr.item() == 2

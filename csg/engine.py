@@ -1,0 +1,382 @@
+"""One training loop for every method of Table 1 and both tasks.
+
+``train(Config(...))`` trains f_e on the synthetic source with the task loss plus the
+method's regulariser (Eq. 4), evaluates every epoch on the held-out synthetic split and
+on each real target, checkpoints atomically, and writes one JSON record under
+``results/``. ``python -m csg.train`` is the same from a shell.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Subset
+from tqdm.auto import tqdm
+
+from . import baselines, metrics, records
+from .backbones import ARCHS, Frozen, build_backbone, check_stages
+from .contrastive import CSG, KEY_ATTENTIONS, all_gather
+from .models import Classifier, Segmenter
+from .pooling import POOLINGS
+from .regularizers import NoRegularizer, Regularizer, StepFeatures
+from .views import Benchmark, benchmark, eval_transform, train_transform
+
+METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
+# λ of each method when Config.weight is None. CSG's are the paper's (VisDA-17 / GTA5);
+# the baselines' were not tuned (see the book's reproducibility chapter).
+DEFAULT_WEIGHTS = {"weight_l2": 1.0, "si": 1.0, "feature_l2": 1.0, "asg": 1.0,
+                   "csg": {"classification": 0.1, "segmentation": 75.0}}
+
+
+@dataclass
+class Config:
+    """Everything that defines a run. Defaults: the offline digits benchmark, sized for a 2-core CPU."""
+
+    method: str = "csg"
+    dataset: str = "digits"
+    data_root: str | None = None
+    arch: str = "efficientnet_lite0"
+    weights: str | None = "imagenet"
+    image_size: int = 96
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 1e-3  # the heads' learning rate; the backbone's is lr * backbone_lr_mult
+    backbone_lr_mult: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup_iters: int = 50
+    weight: float | None = None  # λ; None = DEFAULT_WEIGHTS
+    stages: tuple[int, ...] = (3, 4)
+    pooling: str = "a_pool"
+    key_attention: str = "student"
+    magnitude: int | None = 6  # RandAugment M; None = no augmentation, both models see one view
+    queue_size: int = 65536
+    tau: float = 0.07
+    ema_momentum: float = 0.999
+    patch_grid: int | None = None  # None for classification; 8 for the paper's segmentation
+    train_size: int | None = 6000  # synthetic training images (None = the whole split)
+    eval_size: int | None = 2000  # images per evaluation split (None = the whole split)
+    seed: int = 0
+    device: str = "auto"
+    num_workers: int = 0
+    run_dir: str = "runs"
+    results_dir: str | None = None  # None = the repository's results/
+    name: str | None = None
+    resume: bool = False
+    stop_after_epoch: int | None = None  # stop (as if interrupted) after this epoch; for tests
+
+    def __post_init__(self):
+        self.stages = tuple(self.stages)
+
+    @property
+    def run_name(self) -> str:
+        return self.name or f"{self.dataset}-{self.method}-{self.arch}-seed{self.seed}"
+
+    def validate(self, bench: Benchmark) -> None:
+        """Every bad parameter is reported before any training starts."""
+        def need(ok, msg):
+            if not ok:
+                raise ValueError(msg)
+        need(self.method in METHODS, f"unknown method {self.method!r}; accepted: {', '.join(METHODS)}")
+        need(self.arch in ARCHS, f"unknown arch {self.arch!r}; accepted: {', '.join(ARCHS)}")
+        need(self.pooling in POOLINGS, f"unknown pooling {self.pooling!r}; accepted: {', '.join(POOLINGS)}")
+        need(self.key_attention in KEY_ATTENTIONS,
+             f"unknown key_attention {self.key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}")
+        check_stages(self.stages)
+        for name in ("epochs", "warmup_iters"):
+            need(isinstance(getattr(self, name), int) and getattr(self, name) >= 0, f"{name} must be an integer >= 0")
+        for name in ("batch_size", "image_size", "queue_size"):
+            need(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, f"{name} must be an integer >= 1")
+        need(self.lr > 0 and self.backbone_lr_mult >= 0, "lr must be > 0 and backbone_lr_mult >= 0")
+        need(self.weight is None or self.weight >= 0, f"weight (λ) must be >= 0, got {self.weight}")
+        need(self.tau > 0, f"tau must be > 0, got {self.tau}")
+        need(self.magnitude is None or 0 <= self.magnitude <= 30, "magnitude must be None or in [0, 30]")
+        need(self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be 'auto', 'cpu' or 'cuda[:N]'")
+        need(self.patch_grid is None or self.patch_grid >= 1, "patch_grid must be None or >= 1")
+        if self.method == "csg" and self.patch_grid:
+            # Stage strides: 4, 8, 16, 32; the segmentation backbone is dilated to 8.
+            strides = {1: 4, 2: 8, 3: 16, 4: 32} if bench.task == "classification" else {1: 4, 2: 8, 3: 8, 4: 8}
+            smallest = self.image_size // max(strides[s] for s in self.stages)
+            need(self.patch_grid <= smallest,
+                 f"a {self.patch_grid}x{self.patch_grid} patch grid is larger than the {smallest}x{smallest} "
+                 f"feature map of stages {self.stages} at image_size {self.image_size}")
+
+
+# ----------------------------------------------------------------------------- the step
+class TrainStep(nn.Module):
+    """The forward of one training step: ``task loss + weight * regulariser term`` (Eq. 4).
+
+    The frozen ImageNet model runs only when the regulariser needs it, under no_grad;
+    f_e runs a second time (no grad) on the key view only when A-pool takes the key's
+    attention from f_e *and* the two views differ.
+    """
+
+    def __init__(self, model: nn.Module, regularizer: Regularizer, teacher: Frozen | None):
+        super().__init__()
+        self.model, self.regularizer, self.teacher = model, regularizer, teacher
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor | None, target: torch.Tensor):
+        logits, maps = self.model(query)
+        task = F.cross_entropy(logits, target, ignore_index=255)
+        reg = self.regularizer
+        if isinstance(reg, NoRegularizer):
+            return task, {"task": task.detach()}
+        key = query if key is None else key
+        feats = StepFeatures(maps)
+        if reg.needs_teacher:
+            feats.teacher = self.teacher(key)
+        if reg.needs_student_on_key:
+            if key is query:
+                feats.student_on_key = [m.detach() for m in maps]
+            else:
+                with torch.no_grad():
+                    feats.student_on_key = self.model.backbone(key, upto=max(reg.stages))
+        term = reg(feats)
+        return task + reg.weight * term, {"task": task.detach(), "reg": term.detach()}
+
+
+def build_regularizer(cfg: Config, backbone, task: str) -> Regularizer:
+    weight = cfg.weight if cfg.weight is not None else DEFAULT_WEIGHTS.get(cfg.method, 0.0)
+    weight = weight[task] if isinstance(weight, dict) else weight
+    if cfg.method in ("oracle", "vanilla"):
+        return NoRegularizer()
+    if cfg.method == "weight_l2":
+        return baselines.WeightL2(backbone, weight)
+    if cfg.method == "si":
+        return baselines.SynapticIntelligence(backbone, weight)
+    if cfg.method == "feature_l2":
+        return baselines.FeatureL2(weight)
+    if cfg.method == "asg":
+        return baselines.ASGDistillation(backbone.imagenet_classifier, weight)
+    return CSG(backbone.channels, cfg.stages, weight, cfg.pooling, queue_size=cfg.queue_size, tau=cfg.tau,
+               momentum=cfg.ema_momentum, patch_grid=cfg.patch_grid, key_attention=cfg.key_attention)
+
+
+# ----------------------------------------------------------------------------- helpers
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def seed_everything(*parts: int) -> None:
+    """Seed every RNG from (seed, epoch, rank): each epoch replays exactly after a resume."""
+    s = 0
+    for p in parts:
+        s = (s * 1_000_003 + p + 1) % (2 ** 31)
+    random.seed(s), np.random.seed(s), torch.manual_seed(s)
+
+
+def world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def poly_lr(it: int, total: int, warmup: int) -> float:
+    """Linear warm-up, then poly decay with power 0.9 (the paper's schedule), as a factor."""
+    if it < warmup:
+        return (it + 1) / warmup
+    return (1 - (it - warmup) / max(1, total - warmup)) ** 0.9
+
+
+def _subset(ds, size, seed):
+    if size is None or size >= len(ds):
+        return ds
+    idx = np.random.default_rng(seed).permutation(len(ds))[:size]
+    return Subset(ds, sorted(idx.tolist()))
+
+
+def _to(x, device):
+    return x.to(device, non_blocking=True) if torch.is_tensor(x) else None
+
+
+# ----------------------------------------------------------------------------- evaluation
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, task: str, num_classes: int, device, features: bool = True) -> dict:
+    """Accuracy (classification: mean of per-class accuracies, sigmoid averaged over the
+    image and its flip, as the official test) or mIoU (segmentation), plus the
+    globally pooled stage-4 features for hyperspherical energy."""
+    model.eval()
+    confusion = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    pooled = []
+    for images, target in loader:
+        images = images.to(device)
+        logits, maps = model(images)
+        if task == "classification":
+            flipped, _ = model(images.flip(-1))
+            pred = (logits.sigmoid() + flipped.sigmoid()).argmax(1)
+        else:
+            pred = logits.argmax(1)
+        confusion += metrics.confusion_matrix(pred.cpu(), target, num_classes, ignore_index=255)
+        if features:
+            pooled.append(maps[-1].float().mean(dim=(2, 3)).cpu())
+    rank, size = world()
+    if size > 1:  # every rank evaluated a shard: sum the confusion matrices
+        confusion = confusion.to(device)
+        dist.all_reduce(confusion)
+        confusion = confusion.cpu()
+    out = {"confusion": confusion}
+    if task == "classification":
+        per_class = metrics.accuracy_from_confusion(confusion)
+        out.update(score=float(np.nanmean(per_class)), per_class=per_class.tolist(), metric="mean_class_accuracy")
+    else:
+        per_class = metrics.iou_from_confusion(confusion)
+        out.update(score=float(np.nanmean(per_class)), per_class=per_class.tolist(), metric="mean_iou")
+    if features:
+        out["features"] = all_gather(torch.cat(pooled).to(device)).cpu()
+    return out
+
+
+def hse(features: torch.Tensor) -> dict:
+    return {f"s{s}": float(metrics.hyperspherical_energy(features, s)) for s in (0, 1, 2)}
+
+
+# ----------------------------------------------------------------------------- training
+@dataclass
+class RunResult:
+    record: dict
+    model: nn.Module
+    record_path: Path | None = None
+    history: list = field(default_factory=list)
+
+
+def train(cfg: Config | None = None, **overrides) -> RunResult:
+    """Train and evaluate one run; returns its record (also written under results/)."""
+    cfg = dataclasses.replace(cfg or Config(), **overrides)
+    bench = benchmark(cfg.dataset, cfg.data_root)
+    cfg.validate(bench)
+    device = resolve_device(cfg.device)
+    rank, world_size = world()
+    seed_everything(cfg.seed, -1, 0)  # model init (heads, queues) is the same on every rank
+
+    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=8 if bench.task == "segmentation" else 32)
+    model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
+    regularizer = build_regularizer(cfg, backbone, bench.task)
+    teacher = Frozen(backbone) if regularizer.needs_teacher else None
+    if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
+        backbone.requires_grad_(False)
+    step = TrainStep(model, regularizer, teacher).to(device)
+    if device.type == "cuda":
+        step = step.to(memory_format=torch.channels_last)
+
+    head_params = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
+    groups = [{"params": head_params, "lr_scale": 1.0}]
+    if cfg.method != "oracle":
+        groups.append({"params": list(backbone.parameters()), "lr_scale": cfg.backbone_lr_mult})
+    optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    trainer = step
+    if world_size > 1:
+        trainer = nn.parallel.DistributedDataParallel(step, broadcast_buffers=False)
+
+    train_set = _subset(bench.dataset(bench.train_split, train_transform(bench, cfg, backbone)), cfg.train_size, cfg.seed)
+    sampler = torch.utils.data.DistributedSampler(train_set, world_size, rank, seed=cfg.seed) if world_size > 1 else None
+    g = torch.Generator()
+    loader = DataLoader(train_set, cfg.batch_size // world_size, shuffle=sampler is None, sampler=sampler,
+                        drop_last=True, num_workers=cfg.num_workers, generator=g)
+    if len(loader) == 0:
+        raise ValueError(f"train_size {len(train_set)} gives no full batch of {cfg.batch_size}")
+    eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)
+    eval_loaders = {}
+    for split in eval_splits:
+        ds = _subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, cfg.seed + 1)
+        es = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
+        eval_loaders[split] = DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=es,
+                                         num_workers=cfg.num_workers)
+
+    run_dir = Path(cfg.run_dir) / cfg.run_name
+    ckpt_path = run_dir / "checkpoint.pt"
+    total_iters = cfg.epochs * len(loader)
+    start_epoch, history, it, elapsed = 0, [], 0, 0.0
+    if cfg.resume and ckpt_path.exists():
+        state = records.load_checkpoint(ckpt_path)
+        if state["config"] != dataclasses.asdict(cfg) | {"resume": state["config"]["resume"]}:
+            raise ValueError(f"{ckpt_path} was written by a run with another configuration; "
+                             f"use another name or run_dir, or delete it")
+        step.load_state_dict(state["step"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, history, it, elapsed = state["epoch"] + 1, state["history"], state["iteration"], state["elapsed"]
+
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.time()
+        seed_everything(cfg.seed, epoch, rank)
+        g.manual_seed(cfg.seed * 1000 + epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        step.train()
+        if cfg.method == "oracle":
+            backbone.eval()
+        sums = {}
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0, leave=False, mininterval=5)
+        for batch, target in bar:
+            query, key = batch if isinstance(batch, (list, tuple)) else (batch, None)
+            query, key, target = _to(query, device), _to(key, device), target.to(device)
+            for gr in optimizer.param_groups:
+                gr["lr"] = cfg.lr * gr["lr_scale"] * poly_lr(it, total_iters, cfg.warmup_iters)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss, terms = trainer(query, key, target)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite loss at epoch {epoch + 1}, iteration {it}: "
+                                         + ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items()))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            regularizer.after_step()
+            it += 1
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v.item()
+        losses = {k: v / len(loader) for k, v in sums.items()}
+        last = epoch + 1 == cfg.epochs  # the final features (for HSE) are collected once, at the end
+        evals = {s: evaluate(model, l, bench.task, bench.num_classes, device, features=last)
+                 for s, l in eval_loaders.items()}
+        elapsed += time.time() - t0
+        history.append({"epoch": epoch + 1, "loss": losses, "elapsed_s": round(elapsed, 1),
+                        **{s: e["score"] for s, e in evals.items()}})
+        if rank == 0:
+            summary = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
+            scores = "  ".join(f"{s} {e['score']:.4f}" for s, e in evals.items())
+            print(f"[{cfg.run_name}] epoch {epoch + 1}/{cfg.epochs}  {summary}  |  {scores}  ({elapsed:.0f} s)", flush=True)
+            save_checkpoint(ckpt_path, step, optimizer, cfg, epoch, it, history, elapsed)
+        if cfg.stop_after_epoch is not None and epoch + 1 >= cfg.stop_after_epoch and epoch + 1 < cfg.epochs:
+            return RunResult({"interrupted_after_epoch": epoch + 1}, model, history=history)
+
+    if start_epoch >= cfg.epochs:  # resumed a finished run: evaluate its final model again
+        evals = {s: evaluate(model, l, bench.task, bench.num_classes, device) for s, l in eval_loaders.items()}
+    record = final_record(cfg, bench, evals, device, history, elapsed)
+    path = None
+    if rank == 0:
+        out_dir = Path(cfg.results_dir) if cfg.results_dir else records.RESULTS_DIR
+        path = records.write_json(out_dir / f"{cfg.run_name}.json", record)
+    return RunResult(record, model, path, history)
+
+
+def save_checkpoint(path, step, optimizer, cfg, epoch, it, history, elapsed):
+    records.save_checkpoint(path, {"step": step.state_dict(), "optimizer": optimizer.state_dict(),
+                                   "config": dataclasses.asdict(cfg), "epoch": epoch, "iteration": it,
+                                   "history": history, "elapsed": elapsed})
+
+
+def final_record(cfg, bench, evals, device, history, elapsed) -> dict:
+    """Final metrics, both model-selection protocols, HSE and provenance, as one JSON-able dict."""
+    final = {split: {"score": e["score"], "per_class": e["per_class"], "metric": e["metric"],
+                     "hse": hse(e["features"]), "n": len(e["features"])} for split, e in evals.items()}
+    selection = {"last_epoch": {s: history[-1][s] for s in evals}}
+    if bench.val_split:
+        best = max(history, key=lambda h: h[bench.val_split])
+        selection["best_on_synthetic_val"] = {"epoch": best["epoch"], **{s: best[s] for s in evals}}
+    for target in bench.target_splits:  # the paper's protocol: best epoch on the target itself -- an oracle
+        best = max(history, key=lambda h: h[target])
+        selection[f"best_on_target:{target}"] = {"epoch": best["epoch"], target: best[target]}
+    return {"config": dataclasses.asdict(cfg), "task": bench.task, "class_names": list(bench.class_names),
+            "final": final, "selection": selection, "history": history, "wall_time_s": round(elapsed, 1),
+            **records.provenance(device)}
