@@ -73,7 +73,6 @@ class Config:
     results_dir: str | None = None  # None = the repository's results/
     name: str | None = None
     resume: bool = False
-    stop_after_epoch: int | None = None  # stop (as if interrupted) after this epoch; for tests
 
     def __post_init__(self):
         self.stages = tuple(self.stages)
@@ -347,8 +346,6 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
             scores = "  ".join(f"{s} {e['score']:.4f}" for s, e in evals.items())
             print(f"[{cfg.run_name}] epoch {epoch + 1}/{cfg.epochs}  {summary}  |  {scores}  ({elapsed:.0f} s)", flush=True)
             save_checkpoint(ckpt_path, step, optimizer, cfg, epoch, it, history, elapsed)
-        if cfg.stop_after_epoch is not None and epoch + 1 >= cfg.stop_after_epoch and epoch + 1 < cfg.epochs:
-            return RunResult({"interrupted_after_epoch": epoch + 1}, model, history=history)
 
     if start_epoch >= cfg.epochs:  # resumed a finished run: evaluate its final model again
         evals = {s: evaluate(model, l, bench.task, bench.num_classes, device) for s, l in eval_loaders.items()}
