@@ -264,15 +264,16 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     regularizer = build_regularizer(cfg, backbone, bench.task)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None
     if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
-        backbone.requires_grad_(False)
+        baselines.freeze_backbone(backbone)
     step = TrainStep(model, regularizer, teacher).to(device)
     if device.type == "cuda":
         step = step.to(memory_format=torch.channels_last)
 
     head_params = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
+    backbone_params = [p for p in backbone.parameters() if p.requires_grad]  # none for the oracle
     groups = [{"params": head_params, "lr_scale": 1.0}]
-    if cfg.method != "oracle":
-        groups.append({"params": list(backbone.parameters()), "lr_scale": cfg.backbone_lr_mult})
+    if backbone_params:
+        groups.append({"params": backbone_params, "lr_scale": cfg.backbone_lr_mult})
     optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     trainer = step
     if world_size > 1:
@@ -313,8 +314,6 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
         if sampler is not None:
             sampler.set_epoch(epoch)
         step.train()
-        if cfg.method == "oracle":
-            backbone.eval()
         sums = {}
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0, leave=False, mininterval=5)
         for batch, target in bar:
