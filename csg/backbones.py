@@ -34,6 +34,7 @@ class Backbone(nn.Module):
         mean, std: the input normalisation its ImageNet weights expect.
         imagenet_classifier: the ImageNet FC layer on pooled stage-4 features (used by
             the ASG baseline and to check the weights), or None without ImageNet weights.
+            Not part of f_e: it never trains.
         freeze_bn_stats: keep BatchNorm running statistics at their loaded (ImageNet)
             values while training, as the paper's protocol does; affine BN parameters
             still train.
@@ -47,6 +48,8 @@ class Backbone(nn.Module):
         self.channels = tuple(channels)
         self.mean, self.std = tuple(mean), tuple(std)
         self.imagenet_classifier = imagenet_classifier
+        if imagenet_classifier is not None:
+            imagenet_classifier.requires_grad_(False)
         self.freeze_bn_stats = freeze_bn_stats
 
     @property

@@ -44,9 +44,7 @@ def make_steps(arch: str, device: torch.device, queue_size: int = 65536) -> dict
                   key_attention=attention)
         steps[name] = TrainStep(model, reg, teacher)
     for s in steps.values():
-        s.to(device).train()
-        if device.type == "cuda":
-            s.to(memory_format=torch.channels_last)
+        s.to(device, memory_format=torch.channels_last).train()
     return steps
 
 
@@ -56,8 +54,7 @@ def run(arch="resnet50", batch_size=8, image_size=224, device="auto", repeats=6,
     steps = make_steps(arch, device)
     params = {p for s in steps.values() for p in s.parameters() if p.requires_grad}
     optimizer = torch.optim.SGD(list(params), lr=1e-4, momentum=0.9, weight_decay=5e-4)
-    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
-    query = torch.randn(batch_size, 3, image_size, image_size, device=device).to(memory_format=fmt)
+    query = torch.randn(batch_size, 3, image_size, image_size, device=device).to(memory_format=torch.channels_last)
     key = torch.randn_like(query)  # an independently augmented view
     target = torch.randint(0, 12, (batch_size,), device=device)
 

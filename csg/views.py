@@ -16,59 +16,62 @@ import torch
 from torchvision.transforms import v2
 
 from .augment import TwoViews, rand_augment
+from .data import (BENCHMARKS, CITYSCAPES_CLASSES, DATASET_TASKS, DIGIT_CLASSES, SCENE_CLASSES, VISDA_CLASSES,
+                   build_dataset)
+from .profile import current_profile
 
-# name -> (task, train (dataset, split), synthetic validation, real targets {report name: (dataset, split)})
-BENCHMARKS = {
-    "digits": ("classification", ("digits", "train"), ("digits", "synthetic_val"),
-               {"mnist": ("digits", "mnist"), "mnistm": ("digits", "mnistm")}),
-    "digit_scenes": ("segmentation", ("digit_scenes", "train"), ("digit_scenes", "synthetic_val"),
-                     {"real": ("digit_scenes", "real")}),
-    "visda17": ("classification", ("visda17", "train"), None, {"validation": ("visda17", "validation")}),
-    "gta5": ("segmentation", ("gta5", None), None, {"cityscapes": ("cityscapes", "val")}),
-}
-
+# Generation sizes of the offline benchmarks in the smoke profile (standard: the datasets' defaults).
+SMOKE_SIZES = {"digits": {"train_size": 512, "val_size": 128},
+               "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64}}
+CLASS_NAMES = {"digits": DIGIT_CLASSES, "digit_scenes": SCENE_CLASSES, "visda17": VISDA_CLASSES,
+               "gta5": CITYSCAPES_CLASSES}
 
 @dataclass
 class Benchmark:
+    """A synthetic-to-real benchmark: its training split, the held-out synthetic split
+    used for target-free model selection (if any), and the real targets, by report name."""
+
     name: str
     task: str
-    train: tuple
-    val: tuple | None
-    targets: dict
+    train: tuple[str, str]
+    val: tuple[str, str] | None
+    targets: dict[str, tuple[str, str]]
     root: str | None
-    num_classes: int
-    class_names: tuple
+    class_names: tuple[str, ...]
 
     train_split = "train"
 
     @property
-    def val_split(self):
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def val_split(self) -> str | None:
         return "synthetic_val" if self.val else None
 
     @property
-    def target_splits(self):
+    def target_splits(self) -> tuple[str, ...]:
         return tuple(self.targets)
 
-    def dataset(self, split: str, transform=None):
-        """The dataset behind one of ``train``, ``synthetic_val`` or a target's name."""
-        from .data import build_dataset
-
+    def dataset(self, split: str, transform=None, **params):
+        """The dataset behind ``train``, ``synthetic_val`` or a target's report name."""
         name, ds_split = {"train": self.train, "synthetic_val": self.val, **self.targets}[split]
-        # The real datasets live in one folder each under data_root (see data/README.md).
-        root = None if self.root is None or name in ("digits", "digit_scenes") else Path(self.root) / name
-        return build_dataset(name, ds_split, root=root, transform=transform)
+        root = None if self.root is None else Path(self.root) / name
+        if name in SMOKE_SIZES:  # generated into the cache, smaller in the smoke profile
+            root, params = None, (SMOKE_SIZES[name] if current_profile() == "smoke" else {}) | params
+        return build_dataset(name, ds_split, root=root, transform=transform, **params)
 
 
 def benchmark(name: str, data_root: str | None = None) -> Benchmark:
+    """Look up a benchmark of ``csg.data.BENCHMARKS`` by name ("digits", "digit_scenes", "visda17", "gta5")."""
     if name not in BENCHMARKS:
         raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(BENCHMARKS)}")
-    task, train, val, targets = BENCHMARKS[name]
-    if name in ("visda17", "gta5") and data_root is None:
-        raise ValueError(f"dataset {name!r} needs data_root (see data/README.md for the expected layout)")
-    from .data import class_names
-
-    names = tuple(class_names(train[0]))
-    return Benchmark(name, task, train, val, targets, data_root, len(names), names)
+    spec = BENCHMARKS[name]
+    source = spec["source"][0]
+    # A target is reported by its split's name, or by its dataset's when that differs (GTA5 -> Cityscapes).
+    targets = {(split if ds == source else ds): (ds, split) for ds, split in spec["targets"]}
+    return Benchmark(name, DATASET_TASKS[source], spec["source"], spec["source_val"], targets, data_root,
+                     tuple(CLASS_NAMES[source]))
 
 
 def _to_tensor(mean, std):

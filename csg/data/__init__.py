@@ -1,0 +1,61 @@
+"""Datasets of the book: the paper's real benchmarks and the offline syn-to-real benchmark.
+
+Real benchmarks (data not shipped; see data/README.md):
+    VisDA17     -- classification, 12 classes, synthetic "train" -> real "validation"
+    GTA5        -- segmentation source, 19 Cityscapes train IDs
+    Cityscapes  -- segmentation target, 19 train IDs, the 500 "val" frames
+
+Offline benchmark (generated from what the package registries ship, cached):
+    Digits      -- rendered digits -> real MNIST / MNIST-M-style digits, 10 classes
+    DigitScenes -- scenes of rendered digits -> real digits on photographs, 11 classes
+
+Item formats (the same for real and offline datasets):
+    classification  (PIL RGB image, int label); ``transform(image)``
+    segmentation    (PIL RGB image, tv_tensors.Mask (H, W) int64, 255 = ignore);
+                    ``transform(image, mask)`` -- see :mod:`csg.data.joint_transforms`
+
+Switch datasets with one parameter through :func:`build_dataset`.
+"""
+from .arrays import ArrayClassificationDataset, ArraySegmentationDataset
+from .cityscapes import Cityscapes
+from .common import DatasetFormatError, DatasetNotFoundError, default_cache_dir, default_data_root
+from .digit_scenes import SCENE_CLASSES, DigitScenes
+from .digits import DIGIT_CLASSES, Digits
+from .gta5 import GTA5
+from .joint_transforms import (
+    RandomScale,
+    as_mask,
+    segmentation_tensor_transform,
+    segmentation_train_transform,
+)
+from .labels import CITYSCAPES_CLASSES, IGNORE_INDEX, label_ids_to_train_ids
+from .registry import BENCHMARKS, DATASET_SPLITS, DATASET_TASKS, build_dataset
+from .visda import VISDA_CLASSES, VisDA17
+
+__all__ = [
+    "ArrayClassificationDataset",
+    "ArraySegmentationDataset",
+    "BENCHMARKS",
+    "CITYSCAPES_CLASSES",
+    "Cityscapes",
+    "DATASET_SPLITS",
+    "DATASET_TASKS",
+    "DIGIT_CLASSES",
+    "DatasetFormatError",
+    "DatasetNotFoundError",
+    "DigitScenes",
+    "Digits",
+    "GTA5",
+    "IGNORE_INDEX",
+    "RandomScale",
+    "SCENE_CLASSES",
+    "VISDA_CLASSES",
+    "VisDA17",
+    "as_mask",
+    "build_dataset",
+    "default_cache_dir",
+    "default_data_root",
+    "label_ids_to_train_ids",
+    "segmentation_tensor_transform",
+    "segmentation_train_transform",
+]

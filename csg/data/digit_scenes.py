@@ -1,0 +1,223 @@
+"""The offline segmentation benchmark: synthetic digit scenes -> real digits on photographs.
+
+A scene is an ``image_size`` x ``image_size`` RGB image with 3-6 digits laid out on a
+jittered 3 x 3 grid (so digits seldom overlap, and when they do the later one is on
+top in both image and labels). Label convention (11 classes, scored by 11-class mIoU):
+
+    0       background
+    1..10   digit 0..9   (label = digit + 1)
+    255     ignore (reserved; the generators never emit it)
+
+Splits:
+
+``train`` / ``synthetic_val``
+    synthetic source: font-rendered digits (same style ranges as :mod:`.digits`) on
+    procedural backgrounds; a digit pixel is one the glyph covers by >= 50 %.
+``real_train`` / ``mnistm``
+    real target: real MNIST digits composited MNIST-M-style (``|photo - digit|``) onto
+    patches of real photographs; a digit pixel is one whose MNIST stroke intensity is
+    >= 128. ``real_train`` uses the real-training digits, ``mnistm`` the held-out ones
+    (the same digits as the classification benchmark's ``mnist``/``mnistm``).
+
+Items follow the segmentation convention of :mod:`csg.data.joint_transforms`.
+"""
+from __future__ import annotations
+
+import os
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from . import real_digits, render
+from .arrays import ArraySegmentationDataset
+from .cache import cached_arrays
+from .common import default_cache_dir
+from .digits import (
+    ASPECT_RANGE,
+    BLUR_RADIUS,
+    MAX_ROTATION_DEG,
+    MAX_SHEAR,
+    MIN_CONTRAST,
+    NOISE_STD,
+    P_BLUR,
+    P_NOISE,
+    ROTATION_STD_DEG,
+    STROKE_PROBS,
+    _start_methods,
+)
+
+SCENE_CLASSES = ("background",) + tuple(str(d) for d in range(10))
+SCENE_SPLITS = ("train", "synthetic_val", "real_train", "mnistm")
+SYNTHETIC_SCENE_SPLITS = ("train", "synthetic_val")
+DIGITS_PER_SCENE = (3, 6)       # inclusive range
+GRID = 3                        # digits sit in distinct cells of a GRID x GRID layout
+CELL_JITTER = 0.15              # centre jitter, fraction of a cell
+SYNTH_HEIGHT = (0.55, 0.95)     # rendered digit height, fraction of a cell
+REAL_BOX = (0.8, 1.2)           # MNIST 28x28 box side (digit + margin), fraction of a cell
+REAL_ROTATION_DEG = 10.0
+STROKE_THRESHOLD = 128          # MNIST intensity from which a pixel is labelled digit
+REAL_TRAIN_DIGITS = 1000        # the real-digit split shared with the classification benchmark
+CHUNK_SIZE = 250
+_SPLIT_CODES = {"train": 11, "synthetic_val": 12, "real_train": 13, "mnistm": 14}
+
+
+def _layout(rng: np.random.Generator, n: int, image_size: int):
+    """Per scene: number of digits and the (x, y) centres of up to 6 digits (NaN = unused)."""
+    lo, hi = DIGITS_PER_SCENE
+    count = rng.integers(lo, hi + 1, size=n)
+    cell = image_size / GRID
+    cells = np.argsort(rng.random((n, GRID * GRID)), axis=1)[:, :hi]  # distinct cells
+    jitter = rng.uniform(-CELL_JITTER, CELL_JITTER, size=(n, hi, 2)) * cell
+    centers = np.stack([(cells % GRID + 0.5) * cell, (cells // GRID + 0.5) * cell], axis=-1) + jitter
+    return count, centers, cell
+
+
+def render_synthetic_scenes(n: int, image_size: int, rng: np.random.Generator,
+                            bank: render.GlyphBank, degrade: bool = True
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` synthetic scenes: images uint8 (n, S, S, 3), labels uint8 (n, S, S).
+
+    ``degrade=False`` skips the final blur and noise (used by tests to check that
+    labels and pixels agree exactly).
+    """
+    s = image_size
+    count, centers, cell = _layout(rng, n, s)
+    slots = DIGITS_PER_SCENE[1]
+    digit = rng.integers(0, 10, size=(n, slots))
+    font = rng.integers(0, bank.num_fonts, size=(n, slots))
+    stroke = rng.choice(len(render.STROKE_WIDTHS), size=(n, slots), p=STROKE_PROBS)
+    height = rng.uniform(*SYNTH_HEIGHT, size=(n, slots)) * cell
+    aspect = rng.uniform(*ASPECT_RANGE, size=(n, slots))
+    angle = np.clip(rng.normal(0.0, ROTATION_STD_DEG, size=(n, slots)), -MAX_ROTATION_DEG, MAX_ROTATION_DEG)
+    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR, size=(n, slots))
+
+    images = render.procedural_backgrounds(rng, n, s, s)
+    bg_mean = render.mean_color(images)
+    labels = np.zeros((n, s, s), dtype=np.uint8)
+    for j in range(slots):
+        colors = render.contrasting_colors(rng, bg_mean, MIN_CONTRAST)
+        for i in np.flatnonzero(count > j):
+            glyph = bank.masks[font[i, j]][stroke[i, j]][digit[i, j]]
+            coverage = render.warp_glyph(glyph, (s, s), height[i, j], aspect[i, j], angle[i, j],
+                                         shear[i, j], tuple(centers[i, j]))
+            alpha = coverage.astype(np.float32)[..., None] / 255.0
+            images[i] += (colors[i] - images[i]) * alpha
+            labels[i][coverage >= 128] = digit[i, j] + 1
+
+    if degrade:
+        render.add_noise(rng, images, P_NOISE, NOISE_STD)
+    images = render.to_uint8(images)
+    if degrade:
+        blur = rng.random(n) < P_BLUR
+        radius = rng.uniform(*BLUR_RADIUS, size=n) * (s / 128)
+        for i in np.flatnonzero(blur):
+            images[i] = render.gaussian_blur(images[i], radius[i])
+    return images, labels
+
+
+def render_real_scenes(n: int, image_size: int, rng: np.random.Generator,
+                       digits: np.ndarray, digit_labels: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` real-target scenes from the real digits given (28x28 uint8) and their labels."""
+    s = image_size
+    count, centers, cell = _layout(rng, n, s)
+    slots = DIGITS_PER_SCENE[1]
+    pick = rng.integers(0, len(digits), size=(n, slots))
+    box = rng.uniform(*REAL_BOX, size=(n, slots)) * cell
+    angle = rng.uniform(-REAL_ROTATION_DEG, REAL_ROTATION_DEG, size=(n, slots))
+    patches = real_digits.photo_patches(rng, n, s, s)
+    ink = np.zeros((n, s, s), dtype=np.uint8)
+    labels = np.zeros((n, s, s), dtype=np.uint8)
+    digit_images = [Image.fromarray(d) for d in digits]
+    for i in range(n):
+        for j in range(count[i]):
+            k = pick[i, j]
+            placed = render.warp_glyph(digit_images[k], (s, s), box[i, j], 1.0, angle[i, j], 0.0,
+                                       tuple(centers[i, j]))
+            np.maximum(ink[i], placed, out=ink[i])
+            labels[i][placed >= STROKE_THRESHOLD] = digit_labels[k] + 1
+    return real_digits.mnistm_blend(ink, patches), labels
+
+
+def _synthetic_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    fonts, n, image_size, seed, code, chunk = task
+    rng = np.random.default_rng([seed, code, chunk])
+    return render_synthetic_scenes(n, image_size, rng, render.glyph_bank(fonts))
+
+
+def generate_synthetic_scenes(n: int, seed: int, image_size: int = 128, split: str = "train",
+                              system_fonts: bool = False, workers: int | None = None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Render ``n`` synthetic scenes, deterministic in (seed, split, n, image_size, fonts)."""
+    if split not in SYNTHETIC_SCENE_SPLITS:
+        raise ValueError(f"unknown synthetic split {split!r}; accepted: {SYNTHETIC_SCENE_SPLITS}")
+    fonts = render.digit_fonts(system_fonts)
+    render.glyph_bank(fonts)
+    code = _SPLIT_CODES[split]
+    tasks = [(fonts, min(CHUNK_SIZE, n - start), image_size, seed, code, k)
+             for k, start in enumerate(range(0, n, CHUNK_SIZE))]
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
+    if workers > 1 and len(tasks) > 1 and "fork" in _start_methods():
+        with get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_synthetic_chunk, tasks, chunksize=1)
+    else:
+        parts = [_synthetic_chunk(t) for t in tasks]
+    if not parts:
+        return np.zeros((0, image_size, image_size, 3), np.uint8), np.zeros((0, image_size, image_size), np.uint8)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def generate_real_scenes(split: str, n: int, image_size: int = 128, real_split_seed: int = 0
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``real_train`` or ``mnistm`` scenes from the fixed real-digit split."""
+    digits, labels = real_digits.load_mnist_digits()
+    parts = real_digits.split_real_digits(labels, REAL_TRAIN_DIGITS, real_split_seed)
+    idx = parts["real_train"] if split == "real_train" else parts["eval"]
+    rng = np.random.default_rng([real_split_seed, _SPLIT_CODES[split], image_size, n])
+    return render_real_scenes(n, image_size, rng, digits[idx], labels[idx])
+
+
+class DigitScenes(ArraySegmentationDataset):
+    """One split of the offline segmentation benchmark; items ``(PIL image, Mask)``.
+
+    Args:
+        split: one of :data:`SCENE_SPLITS`.
+        seed: seed of the synthetic splits.
+        image_size: side of the square scenes.
+        train_size, val_size: scenes in ``train`` / ``synthetic_val``.
+        real_train_size, real_size: scenes in ``real_train`` / ``mnistm``.
+        real_split_seed: seed of the real-digit split and of the real scenes.
+        system_fonts, cache_dir, use_cache, workers: as in :class:`csg.data.digits.Digits`.
+        transform: joint transform ``transform(image, mask)``.
+
+    ``.images`` uint8 (N, S, S, 3) and ``.labels`` uint8 (N, S, S) are memory-mapped.
+    """
+
+    def __init__(self, split: str = "train", *, seed: int = 0, image_size: int = 128,
+                 train_size: int = 10_000, val_size: int = 1_000, real_train_size: int = 500,
+                 real_size: int = 1_000, real_split_seed: int = 0, system_fonts: bool = False,
+                 cache_dir: str | Path | None = None, use_cache: bool = True,
+                 transform: Callable | None = None, workers: int | None = None):
+        if split not in SCENE_SPLITS:
+            raise ValueError(f"digit_scenes: unknown split {split!r}; accepted: {SCENE_SPLITS}")
+        if split in SYNTHETIC_SCENE_SPLITS:
+            n = train_size if split == "train" else val_size
+            params = {"seed": seed, "image_size": image_size, "n": n,
+                      "fonts": [Path(f).name for f in render.digit_fonts(system_fonts)]}
+
+            def build():
+                return generate_synthetic_scenes(n, seed, image_size, split, system_fonts, workers)
+        else:
+            n = real_train_size if split == "real_train" else real_size
+            params = {"image_size": image_size, "n": n, "real_split_seed": real_split_seed}
+
+            def build():
+                return generate_real_scenes(split, n, image_size, real_split_seed)
+
+        root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+        images, labels, meta = cached_arrays(root, "digit_scenes", split, params, build)
+        super().__init__(images, labels, SCENE_CLASSES, transform=transform, meta=meta)
+        self.split = split

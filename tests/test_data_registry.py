@@ -1,0 +1,71 @@
+"""build_dataset: one parameter switches between every dataset, same item formats."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision import tv_tensors
+
+import csg.data as data
+from csg.data import DATASET_SPLITS, DatasetNotFoundError, build_dataset
+from data_fixtures import make_cityscapes, make_gta5, make_visda
+
+
+def test_unknown_name_and_split_list_accepted_values():
+    with pytest.raises(ValueError) as err:
+        build_dataset("svhn", "train")
+    for name in ("digits", "digit_scenes", "visda17", "gta5", "cityscapes"):
+        assert name in str(err.value)
+    with pytest.raises(ValueError) as err:
+        build_dataset("digits", "test")
+    assert "mnist" in str(err.value) and "synthetic_val" in str(err.value)
+
+
+def test_every_dataset_has_the_shared_item_format(tmp_path):
+    make_visda(tmp_path / "visda17")
+    make_gta5(tmp_path / "gta5")
+    make_cityscapes(tmp_path / "cityscapes")
+    built = {
+        "visda17": build_dataset("visda17", "train", root=tmp_path / "visda17"),
+        "digits": build_dataset("digits", "train", root=tmp_path / "cache", train_size=10, image_size=16),
+        "gta5": build_dataset("gta5", "train", root=tmp_path / "gta5"),
+        "cityscapes": build_dataset("cityscapes", "val", root=tmp_path / "cityscapes"),
+        "digit_scenes": build_dataset("digit_scenes", "train", root=tmp_path / "cache", train_size=2,
+                                      image_size=32),
+    }
+    assert len(built["gta5"]) == 2  # the train.txt list, not every frame
+    assert len(build_dataset("gta5", "all", root=tmp_path / "gta5")) == 3
+    for name, ds in built.items():
+        image, target = ds[0]
+        assert isinstance(image, Image.Image) and image.mode == "RGB"
+        assert ds.num_classes == len(ds.class_names)
+        if data.DATASET_TASKS[name] == "classification":
+            assert isinstance(target, int) and 0 <= target < ds.num_classes
+        else:
+            assert isinstance(target, tv_tensors.Mask) and target.dtype == torch.int64
+            assert ds.ignore_index == 255
+            values = set(np.unique(target.numpy()))
+            assert values <= set(range(ds.num_classes)) | {255}
+    assert (tmp_path / "cache" / "digits").is_dir() and (tmp_path / "cache" / "digit_scenes").is_dir()
+
+
+def test_default_root_comes_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CSG_DATA_ROOT", str(tmp_path / "datasets"))
+    with pytest.raises(DatasetNotFoundError, match=str(tmp_path / "datasets" / "visda17")):
+        build_dataset("visda17", "validation")
+    make_gta5(tmp_path / "datasets" / "gta5")
+    assert len(build_dataset("gta5", "val")) == 1
+    monkeypatch.setenv("CSG_DATA_DIR", str(tmp_path / "cache"))
+    assert data.default_cache_dir() == tmp_path / "cache"
+    build_dataset("digits", "synthetic_val", val_size=10, image_size=16)
+    assert any((tmp_path / "cache" / "digits").iterdir())
+
+
+def test_every_listed_split_is_accepted_by_its_class():
+    # The registry's split lists and the classes' own lists agree.
+    assert DATASET_SPLITS["digits"] == data.digits.DIGITS_SPLITS
+    assert DATASET_SPLITS["digit_scenes"] == data.digit_scenes.SCENE_SPLITS
+    assert DATASET_SPLITS["visda17"] == ("train", "validation")
+    assert DATASET_SPLITS["cityscapes"] == ("train", "val")
+    for benchmark in data.BENCHMARKS.values():
+        for name, split in [benchmark["source"], *benchmark["targets"]]:
+            assert split in DATASET_SPLITS[name]

@@ -1,0 +1,127 @@
+"""The training engine on the offline benchmark (smoke sizes): every method, records,
+determinism, resume after SIGKILL, bad parameters, and torchrun with 2 processes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from csg.engine import METHODS, Config, train
+
+TINY = dict(dataset="digits", image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1,
+            warmup_iters=2, queue_size=256)
+
+
+@pytest.fixture(autouse=True)
+def smoke(monkeypatch):
+    monkeypatch.setenv("CSG_PROFILE", "smoke")
+
+
+def same(a, b) -> bool:
+    """Equal, NaN included (a class absent from a small split has NaN accuracy)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def run(tmp_path, **kw):
+    return train(Config(**(TINY | dict(run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results")) | kw)))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_trains_evaluates_and_writes_a_record(tmp_path, method):
+    result = run(tmp_path, method=method)
+    record = json.loads(result.record_path.read_text())
+    assert record["config"]["method"] == method
+    assert set(record["final"]) == {"synthetic_val", "mnist", "mnistm"}
+    for split in record["final"].values():
+        assert 0 <= split["score"] <= 1 and len(split["per_class"]) == 10
+        assert set(split["hse"]) == {"s0", "s1", "s2", "zero_features"} and split["n"] == 32
+    assert {"last_epoch", "best_on_synthetic_val", "best_on_target:mnist"} <= set(record["selection"])
+    assert record["git_commit"] and record["device"] and record["versions"]["torch"] and record["wall_time_s"] > 0
+    assert (tmp_path / "runs" / Config(**TINY, method=method).run_name / "checkpoint.pt").exists()
+
+
+def test_the_oracle_trains_only_its_head(tmp_path):
+    from csg.backbones import build_backbone
+    result = run(tmp_path, method="oracle")
+    imagenet = build_backbone("efficientnet_lite0").state_dict()
+    for k, v in result.model.backbone.state_dict().items():
+        assert torch.equal(v, imagenet[k]), k
+
+
+def test_same_seed_same_numbers_and_another_seed_differs(tmp_path):
+    a, b = run(tmp_path / "a"), run(tmp_path / "b")
+    c = run(tmp_path / "c", seed=1)
+    assert same(a.record["final"], b.record["final"]) and a.record["history"][0]["loss"] == b.record["history"][0]["loss"]
+    assert c.record["history"][0]["loss"] != a.record["history"][0]["loss"]
+
+
+def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_path):
+    cfg = TINY | dict(epochs=3, train_size=96, run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"))
+    args = [sys.executable, "-m", "csg.train"] + [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
+    env = os.environ | {"CSG_PROFILE": "smoke"}
+    ckpt = tmp_path / "runs" / Config(**TINY).run_name / "checkpoint.pt"
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # epoch 1 is checkpointed; epoch 2 has just started
+    proc.wait()
+    assert ckpt.exists() and proc.returncode == -signal.SIGKILL
+    assert torch.load(ckpt, weights_only=False)["epoch"] == 0  # killed before epoch 2 ended
+    resumed = subprocess.run(args + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    interrupted = json.loads((tmp_path / "results" / f"{Config(**TINY).run_name}.json").read_text())
+    straight = run(tmp_path / "straight", epochs=3, train_size=96).record
+    assert same(interrupted["final"], straight["final"])
+    assert [h["loss"] for h in interrupted["history"]] == [h["loss"] for h in straight["history"]]
+
+
+def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
+    run(tmp_path)
+    with pytest.raises(ValueError, match="another configuration"):
+        run(tmp_path, resume=True, lr=0.5)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(method="mixup"), "accepted: oracle, vanilla, weight_l2, si, feature_l2, asg, csg"),
+    (dict(dataset="svhn"), "accepted: digits, digit_scenes, visda17, gta5"),
+    (dict(epochs=-1), "epochs must be an integer >= 0"),
+    (dict(stages=(3, 5)), r"subset of \{1, 2, 3, 4\}"),
+    (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
+    (dict(arch="vgg"), "accepted: resnet50"),
+    (dict(weight=-1.0), ">= 0"),
+])
+def test_bad_parameters_fail_before_training(tmp_path, kw, match):
+    with pytest.raises(ValueError, match=match):
+        run(tmp_path, **kw)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_non_finite_loss_stops_the_run_naming_the_step_and_terms(tmp_path):
+    with pytest.raises(FloatingPointError, match=r"epoch 1, iteration 0: task=.*reg="):
+        run(tmp_path, method="feature_l2", weight=float("inf"))
+
+
+def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
+    result = run(tmp_path, dataset="digit_scenes", method="csg", patch_grid=2, batch_size=4, train_size=8,
+                 eval_size=4, weight=1.0)
+    final = result.record["final"]["mnistm"]
+    assert final["metric"] == "mean_iou" and len(final["per_class"]) == 11 and 0 <= final["score"] <= 1
+
+
+def test_torchrun_two_processes_write_one_record(tmp_path):
+    cfg = TINY | dict(run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"), device="cpu")
+    args = ["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "csg.train"] + \
+        [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
+    out = subprocess.run(args, env=os.environ | {"CSG_PROFILE": "smoke", "OMP_NUM_THREADS": "1"},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    records = list((tmp_path / "results").glob("*.json"))
+    assert len(records) == 1
+    rec = json.loads(records[0].read_text())
+    assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
