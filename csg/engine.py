@@ -8,8 +8,8 @@ on each real target, checkpoints atomically, and writes one JSON record under
 from __future__ import annotations
 
 import dataclasses
-import math
-import os
+import hashlib
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Subset
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import baselines, metrics, records
 from .backbones import ARCHS, Frozen, build_backbone, check_stages
@@ -36,6 +36,9 @@ METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
 # the baselines' were not tuned (see the book's reproducibility chapter).
 DEFAULT_WEIGHTS = {"weight_l2": 1.0, "si": 1.0, "feature_l2": 1.0, "asg": 1.0,
                    "csg": {"classification": 0.1, "segmentation": 75.0}}
+
+
+RUN_ONLY_FIELDS = ("run_dir", "results_dir", "name", "resume", "device", "num_workers")
 
 
 @dataclass
@@ -77,9 +80,15 @@ class Config:
     def __post_init__(self):
         self.stages = tuple(self.stages)
 
+    def identity(self) -> dict:
+        """The fields that decide a run's numbers (not where it is written or what runs it)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_ONLY_FIELDS}
+
     @property
     def run_name(self) -> str:
-        return self.name or f"{self.dataset}-{self.method}-{self.arch}-seed{self.seed}"
+        """``name``, or one derived from the identity: the same run always gets the same name."""
+        digest = hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
+        return self.name or f"{self.dataset}-{self.method}-{self.arch}-seed{self.seed}-{digest}"
 
     def validate(self, bench: Benchmark) -> None:
         """Every bad parameter is reported before any training starts."""
@@ -255,6 +264,31 @@ class RunResult:
     history: list = field(default_factory=list)
 
 
+def build_step(cfg: Config, bench: Benchmark, device: torch.device) -> TrainStep:
+    """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
+    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=8 if bench.task == "segmentation" else 32)
+    model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
+    regularizer = build_regularizer(cfg, backbone, bench.task)
+    teacher = Frozen(backbone) if regularizer.needs_teacher else None
+    if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
+        baselines.freeze_backbone(backbone)
+    # channels_last: ~1.5x faster convolutions on our 2-core CPU as well as on GPUs.
+    return TrainStep(model, regularizer, teacher).to(device, memory_format=torch.channels_last)
+
+
+def load_trained(cfg: Config) -> nn.Module | None:
+    """The trained f_e of a finished run from its last checkpoint, or None if there is none."""
+    path = Path(cfg.run_dir) / cfg.run_name / "checkpoint.pt"
+    if not path.exists():
+        return None
+    state = records.load_checkpoint(path)
+    if state["epoch"] + 1 < cfg.epochs:
+        return None
+    step = build_step(cfg, benchmark(cfg.dataset, cfg.data_root), resolve_device(cfg.device))
+    step.load_state_dict(state["step"])
+    return step.model.eval()
+
+
 def train(cfg: Config | None = None, **overrides) -> RunResult:
     """Train and evaluate one run; returns its record (also written under results/)."""
     cfg = dataclasses.replace(cfg or Config(), **overrides)
@@ -264,14 +298,8 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     rank, world_size = world()
     seed_everything(cfg.seed, -1, 0)  # model init (heads, queues) is the same on every rank
 
-    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=8 if bench.task == "segmentation" else 32)
-    model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
-    regularizer = build_regularizer(cfg, backbone, bench.task)
-    teacher = Frozen(backbone) if regularizer.needs_teacher else None
-    if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
-        baselines.freeze_backbone(backbone)
-    # channels_last: ~1.5x faster convolutions on our 2-core CPU as well as on GPUs.
-    step = TrainStep(model, regularizer, teacher).to(device, memory_format=torch.channels_last)
+    step = build_step(cfg, bench, device)
+    model, regularizer, backbone = step.model, step.regularizer, step.model.backbone
 
     head_params = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
     backbone_params = [p for p in backbone.parameters() if p.requires_grad]  # none for the oracle
@@ -293,7 +321,8 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)
     eval_loaders = {}
     for split in eval_splits:
-        ds = _subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, cfg.seed + 1)
+        # The same evaluation images for every run and seed.
+        ds = _subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
         es = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
         eval_loaders[split] = DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=es,
                                          num_workers=cfg.num_workers)
@@ -304,7 +333,7 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     start_epoch, history, it, elapsed = 0, [], 0, 0.0
     if cfg.resume and ckpt_path.exists():
         state = records.load_checkpoint(ckpt_path)
-        if state["config"] != dataclasses.asdict(cfg) | {"resume": state["config"]["resume"]}:
+        if {k: v for k, v in state["config"].items() if k not in RUN_ONLY_FIELDS} != cfg.identity():
             raise ValueError(f"{ckpt_path} was written by a run with another configuration; "
                              f"use another name or run_dir, or delete it")
         step.load_state_dict(state["step"])

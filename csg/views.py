@@ -4,8 +4,8 @@ Classification (as the official code): each view is RandAugment(1 op, M) -> Resi
 RandomCrop, drawn twice independently, the query view for f_e (and the task loss), the
 key view for f_e,o. Segmentation: one joint random scale/crop/flip, so the two views
 stay spatially aligned (each patch of Eq. 6 covers the same region), and only the key
-view is colour-jittered. With ``magnitude=None`` there is one view and both models
-see it.
+view is colour-jittered. With ``magnitude=None``, and for every method but CSG,
+there is one view and both models see it.
 """
 from __future__ import annotations
 
@@ -79,14 +79,19 @@ def _to_tensor(mean, std):
 
 
 def train_transform(bench: Benchmark, cfg, backbone):
-    """The transform of a training item: returns (query, key) views, or one view when no augmentation."""
+    """The transform of a training item: (query, key) views for CSG with augmentation, else one view.
+
+    The baselines compare both models on the same image (a distance between two views
+    of it would penalise the augmentation itself), so they get one view, augmented
+    alike, which the frozen model sees too.
+    """
     size = cfg.image_size
     tensor = _to_tensor(backbone.mean, backbone.std)
+    two_views = cfg.method == "csg" and cfg.magnitude is not None
     if bench.task == "classification":
-        geometry = [v2.Resize(size), v2.RandomCrop(size)]
-        if cfg.magnitude is None:
-            return v2.Compose(geometry + [tensor])
-        return TwoViews(v2.Compose([rand_augment(cfg.magnitude)] + geometry + [tensor]))
+        augment = [] if cfg.magnitude is None else [rand_augment(cfg.magnitude)]
+        view = v2.Compose(augment + [v2.Resize(size), v2.RandomCrop(size), tensor])
+        return TwoViews(view) if two_views else view
     from .data.joint_transforms import segmentation_train_transform
 
     joint = segmentation_train_transform(size)
@@ -94,7 +99,7 @@ def train_transform(bench: Benchmark, cfg, backbone):
 
     def segmentation_views(image, mask):
         image, mask = joint(image, mask)
-        if cfg.magnitude is None:
+        if not two_views:
             return tensor(image), mask
         return (tensor(image), tensor(jitter(image))), mask
 
