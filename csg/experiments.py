@@ -55,6 +55,21 @@ def trained_model(**params):
     return load_trained(cfg) or train(cfg).model
 
 
+def target_features(model, split: str, **params):
+    """Globally pooled last-stage features of ``model`` on one evaluation split, (N, C)."""
+    from torch.utils.data import DataLoader
+
+    from .engine import evaluate, resolve_device, subset
+    from .views import benchmark, eval_transform
+
+    cfg = config(**params)
+    bench = benchmark(cfg.dataset, cfg.data_root)
+    ds = subset(bench.dataset(split, eval_transform(bench, cfg, model.backbone)), cfg.eval_size, 0)
+    loader = DataLoader(ds, 2 * cfg.batch_size, num_workers=cfg.num_workers)
+    device = resolve_device(cfg.device)
+    return evaluate(model.to(device), loader, bench.task, bench.num_classes, device)["features"]
+
+
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
     """One row per run, the final score on each evaluated split (in % by default)."""
     rows = {}
@@ -69,3 +84,51 @@ def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
     cols = ("record", "git_commit", "device", "date", "wall_time_s")
     return pd.DataFrame.from_dict({label: {c: rec.get(c) for c in cols} for label, rec in runs.items()},
                                   orient="index")
+
+
+def summary_table() -> pd.DataFrame:
+    """Every reproduced number of the book beside the paper's, from the standard runs' records.
+
+    Reads ``results/`` only (it never trains); a claim whose run is not recorded shows "—".
+    """
+    from . import paper
+
+    def record(**params):
+        path = records.RESULTS_DIR / f"{Config(**params).run_name}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def score(rec, split):
+        return "—" if rec is None else f"{rec['final'][split]['score'] * 100:.2f} %"
+
+    def energy(rec, split):
+        return "—" if rec is None else f"{rec['final'][split]['hse']['s0']:.4f}"
+
+    rows = []
+    t1 = {m: record(method=m) for m in paper.TABLE1}
+    for m, rec in t1.items():
+        rows.append((f"Table 1, {paper.METHOD_NAMES[m]}: accuracy", f"{paper.TABLE1[m]['acc']} %",
+                     f"{score(rec, 'mnist')} / {score(rec, 'mnistm')}", "04_visda"))
+    rows.append(("Table 1, energy s=0: baseline → CSG", f"{paper.TABLE1['vanilla']['s0']} → {paper.TABLE1['csg']['s0']}",
+                 f"{energy(t1['vanilla'], 'mnistm')} → {energy(t1['csg'], 'mnistm')}", "04_visda"))
+    real = record(method="vanilla", train_split="real_train", train_size=1000)
+    synthetic = record(method="vanilla", train_size=1000)
+    p = paper.MOTIVATING_HSE
+    rows.append(("Sec. 2, energy s=0: ImageNet / real / synthetic", f"{p['imagenet']} / {p['real']} / {p['synthetic']}",
+                 f"{energy(t1['oracle'], 'mnist')} / {energy(real, 'mnist')} / {energy(synthetic, 'mnist')}",
+                 "01_motivating_example"))
+    for label, table, runs in (
+            ("Table 2, RandAugment M", paper.TABLE2, {m: record(method="csg", magnitude=m or None) for m in paper.TABLE2}),
+            ("Table 3, layer groups G", paper.TABLE3, {g: record(method="csg", stages=g) for g in paper.TABLE3}),
+            ("Table 4, pooling", paper.TABLE4, {k: record(method="csg", pooling=k) for k in paper.TABLE4})):
+        for key, value in table.items():
+            rows.append((f"{label} = {key}", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
+                         "05_ablations"))
+    # Table 5: no adaptation -> CSG (λ chosen on the held-out synthetic scenes), chapter 07's standard run.
+    seg = dict(dataset="digit_scenes", image_size=64, batch_size=8, train_size=1000, eval_size=200, epochs=2)
+    base = record(method="vanilla", **seg)
+    csg = [r for r in (record(method="csg", weight=w, patch_grid=4, **seg) for w in (1.0, 75.0)) if r]
+    chosen = max(csg, key=lambda r: r["final"]["synthetic_val"]["score"]) if csg else None
+    p50, p101 = paper.TABLE5[("resnet50", "CSG")], paper.TABLE5[("resnet101", "CSG")]
+    rows.append(("Table 5, mIoU: no adaptation → CSG", f"{p50[0]} → {p50[1]} % (R-50), {p101[0]} → {p101[1]} % (R-101)",
+                 f"{score(base, 'mnistm')} → {score(chosen, 'mnistm')} (digit scenes on photos)", "07_segmentation"))
+    return pd.DataFrame(rows, columns=["claim", "paper", "this book (MNIST / MNIST-M-style)", "chapter"])

@@ -39,8 +39,6 @@ class Benchmark:
     root: str | None
     class_names: tuple[str, ...]
 
-    train_split = "train"
-
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
@@ -54,8 +52,10 @@ class Benchmark:
         return tuple(self.targets)
 
     def dataset(self, split: str, transform=None, **params):
-        """The dataset behind ``train``, ``synthetic_val`` or a target's report name."""
-        name, ds_split = {"train": self.train, "synthetic_val": self.val, **self.targets}[split]
+        """The dataset behind ``train``, ``synthetic_val``, a target's report name, or any
+        other split of the source dataset (e.g. the digits' ``real_train``)."""
+        named = {"train": self.train, "synthetic_val": self.val, **self.targets}
+        name, ds_split = named[split] if split in named else (self.train[0], split)
         root = None if self.root is None else Path(self.root) / name
         if name in SMOKE_SIZES:  # generated into the cache, smaller in the smoke profile
             root, params = None, (SMOKE_SIZES[name] if current_profile() == "smoke" else {}) | params
