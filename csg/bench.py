@@ -24,7 +24,7 @@ from .backbones import Frozen, build_backbone
 from .contrastive import CSG
 from .engine import TrainStep, resolve_device
 from .models import Classifier
-from .records import provenance
+from .records import provenance, write_json
 from .regularizers import NoRegularizer
 
 
@@ -95,10 +95,13 @@ def main(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--repeats", type=int, default=6)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--out", help="also write the JSON result to this file (e.g. results/bench/...json)")
     a = p.parse_args(argv)
     result = run(a.arch, a.batch_size, a.image_size, a.device, a.repeats, a.warmup)
     for k, v in result.items():
         print(f"{k:>24}: {v}")
+    if a.out:
+        write_json(a.out, result)
     print(json.dumps(result))
 
 
