@@ -115,7 +115,7 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
 
 def test_torchrun_two_processes_write_one_record(tmp_path):
     cfg = TINY | dict(run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"), device="cpu")
-    args = ["torchrun", "--standalone", "--nproc_per_node", "2", "-m", "csg.train"] + \
+    args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "csg.train"] + \
         [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
     out = subprocess.run(args, env=os.environ | {"CSG_PROFILE": "smoke", "OMP_NUM_THREADS": "1"},
                          capture_output=True, text=True, timeout=600)
