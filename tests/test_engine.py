@@ -63,7 +63,8 @@ def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_pat
     cfg = TINY | dict(epochs=3, train_size=96, run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"))
     args = [sys.executable, "-m", "csg.train"] + [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
     env = os.environ | {"CSG_PROFILE": "smoke"}
-    ckpt = tmp_path / "runs" / Config(**TINY).run_name / "checkpoint.pt"
+    name = Config(**cfg).run_name
+    ckpt = tmp_path / "runs" / name / "checkpoint.pt"
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
@@ -74,7 +75,7 @@ def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_pat
     assert torch.load(ckpt, weights_only=False)["epoch"] == 0  # killed before epoch 2 ended
     resumed = subprocess.run(args + ["--resume"], env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    interrupted = json.loads((tmp_path / "results" / f"{Config(**TINY).run_name}.json").read_text())
+    interrupted = json.loads((tmp_path / "results" / f"{name}.json").read_text())
     straight = run(tmp_path / "straight", epochs=3, train_size=96).record
     assert same(interrupted["final"], straight["final"])
     assert [h["loss"] for h in interrupted["history"]] == [h["loss"] for h in straight["history"]]
