@@ -82,9 +82,10 @@ def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_pat
 
 
 def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
-    run(tmp_path)
+    # Derived names differ whenever the configuration does; an explicit name can collide.
+    run(tmp_path, name="mine")
     with pytest.raises(ValueError, match="another configuration"):
-        run(tmp_path, resume=True, lr=0.5)
+        run(tmp_path, name="mine", resume=True, lr=0.5)
 
 
 @pytest.mark.parametrize("kw, match", [
