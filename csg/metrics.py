@@ -13,6 +13,7 @@ from torchmetrics.functional.classification import multiclass_confusion_matrix
 # Squared distances below this are recomputed from difference vectors: the Gram form
 # 2 - 2<v_i, v_j> has an absolute float64 error of ~1e-16 * d, which would swamp them.
 _EXACT_BELOW = 1e-6
+_EXACT_BATCH = 4096  # near pairs recomputed at a time: bounded memory when many features coincide
 
 
 def hyperspherical_energy(features: torch.Tensor, s: float = 0.0, chunk_size: int = 2048) -> float:
@@ -79,7 +80,11 @@ def _squared_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """||x_i - y_j||^2 for unit rows, (len(x), len(y)), accurate down to exact zeros."""
     d2 = (2 - 2 * x @ y.t()).clamp_min(0)
     i, j = torch.nonzero(d2 < _EXACT_BELOW, as_tuple=True)
-    d2[i, j] = (x[i] - y[j]).pow(2).sum(dim=1)
+    # Collapsed features can make most pairs "near": recompute them in slices, never
+    # materialising one difference vector per near pair at once.
+    for k in range(0, len(i), _EXACT_BATCH):
+        ii, jj = i[k:k + _EXACT_BATCH], j[k:k + _EXACT_BATCH]
+        d2[ii, jj] = (x[ii] - y[jj]).pow(2).sum(dim=1)
     return d2
 
 

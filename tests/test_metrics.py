@@ -181,3 +181,17 @@ def test_confusions_summed_over_batches_give_the_dataset_level_numbers():
 def test_label_metrics_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_hse_recomputes_many_near_pairs_in_slices(monkeypatch):
+    # Collapsed features: most pairs are near or coincident. Slicing the exact recomputation
+    # (memory bounded whatever the collapse) must not change the result.
+    import csg.metrics as m
+
+    g = torch.Generator().manual_seed(3)
+    base = torch.nn.functional.normalize(torch.randn(1, 16, generator=g, dtype=torch.float64), dim=1)
+    near = base + 1e-5 * torch.randn(40, 16, generator=g, dtype=torch.float64)
+    expected = m.hyperspherical_energy(near, 1)
+    monkeypatch.setattr(m, "_EXACT_BATCH", 7)
+    assert m.hyperspherical_energy(near, 1) == pytest.approx(expected, rel=1e-12)
+    assert m.hyperspherical_energy(torch.cat([near, near[:1]]), 0) == float("inf")
