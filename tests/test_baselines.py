@@ -174,12 +174,12 @@ def test_si_rejects_non_positive_damping(xi):
 # --- Feature l2 ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("stage", [2, 4])
-def test_feature_l2_is_the_batch_mean_of_squared_pooled_distances(stage):
+def test_feature_l2_is_the_mean_squared_difference_of_pooled_features(stage):
     student, teacher = maps(0, requires_grad=True), maps(1)
     reg = FeatureL2(weight=1.0, stage=stage)
     s = student[stage - 1].detach().numpy().mean(axis=(2, 3))
     t = teacher[stage - 1].numpy().mean(axis=(2, 3))
-    expected = np.mean([np.sum((s[b] - t[b]) ** 2) for b in range(len(s))])
+    expected = np.mean([np.mean((s[b] - t[b]) ** 2) for b in range(len(s))])
     term = reg(StepFeatures(student, teacher))
     assert term.item() == pytest.approx(expected, rel=1e-12)
     term.backward()
