@@ -122,7 +122,7 @@ def summary_table() -> pd.DataFrame:
             ("Table 3, layer groups G", paper.TABLE3, {g: record(stages=g, **ablation) for g in paper.TABLE3}),
             ("Table 4, pooling", paper.TABLE4, {k: record(pooling=k, **ablation) for k in paper.TABLE4})):
         for key, value in table.items():
-            rows.append((f"{label} = {key}", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
+            rows.append((f"{label} = {key} (half scale)", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
                          "05_ablations"))
     # Table 5: no adaptation -> CSG (λ chosen on the held-out synthetic scenes), chapter 07's standard run.
     seg = dict(dataset="digit_scenes", image_size=64, batch_size=8, train_size=1000, eval_size=200, epochs=2)
