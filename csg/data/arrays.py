@@ -17,7 +17,27 @@ from .joint_transforms import as_mask
 from .labels import IGNORE_INDEX
 
 
-class ArrayClassificationDataset(Dataset):
+class _ArrayDataset(Dataset):
+    """What both array datasets share: uint8 (N, H, W, 3) images, labels of a given shape."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, label_shape: tuple, class_names: Sequence[str],
+                 transform: Callable | None = None, meta: dict | None = None):
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise ValueError(f"images must be uint8 (N, H, W, 3); got {images.dtype} {images.shape}")
+        if labels.shape != label_shape:
+            raise ValueError(f"labels must have shape {label_shape}; got {labels.shape}")
+        self.images = images
+        self.labels = labels
+        self.class_names = tuple(class_names)
+        self.num_classes = len(self.class_names)
+        self.transform = transform
+        self.meta = meta or {}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+class ArrayClassificationDataset(_ArrayDataset):
     """Items ``(PIL RGB image, int label)``; ``transform`` applies to the image.
 
     Attributes:
@@ -27,24 +47,12 @@ class ArrayClassificationDataset(Dataset):
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                  transform: Callable | None = None, meta: dict | None = None):
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 (N, H, W, 3); got {images.dtype} {images.shape}")
-        if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},); got {labels.shape}")
-        self.images = images
-        self.labels = labels
-        self.class_names = tuple(class_names)
-        self.num_classes = len(self.class_names)
-        self.transform = transform
-        self.meta = meta or {}
+        super().__init__(images, labels, (len(images),), class_names, transform, meta)
 
     @property
     def targets(self) -> list[int]:
         """Labels as a list, as torchvision's classification datasets expose them."""
         return [int(v) for v in self.labels]
-
-    def __len__(self) -> int:
-        return len(self.images)
 
     def __getitem__(self, index: int):
         image = Image.fromarray(np.asarray(self.images[index]))
@@ -53,7 +61,7 @@ class ArrayClassificationDataset(Dataset):
         return image, int(self.labels[index])
 
 
-class ArraySegmentationDataset(Dataset):
+class ArraySegmentationDataset(_ArrayDataset):
     """Items ``(PIL RGB image, tv_tensors.Mask int64)``; ``transform(image, mask)`` jointly.
 
     Attributes:
@@ -65,19 +73,7 @@ class ArraySegmentationDataset(Dataset):
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
                  transform: Callable | None = None, meta: dict | None = None):
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 (N, H, W, 3); got {images.dtype} {images.shape}")
-        if labels.shape != images.shape[:3]:
-            raise ValueError(f"labels must have shape {images.shape[:3]}; got {labels.shape}")
-        self.images = images
-        self.labels = labels
-        self.class_names = tuple(class_names)
-        self.num_classes = len(self.class_names)
-        self.transform = transform
-        self.meta = meta or {}
-
-    def __len__(self) -> int:
-        return len(self.images)
+        super().__init__(images, labels, images.shape[:3], class_names, transform, meta)
 
     def __getitem__(self, index: int):
         image = Image.fromarray(np.asarray(self.images[index]))
