@@ -211,6 +211,15 @@ def subset(ds, size, seed):
     return Subset(ds, sorted(idx.tolist()))
 
 
+def eval_loader(bench: Benchmark, cfg: Config, backbone, split: str) -> DataLoader:
+    """The loader of one evaluation split: the same ``eval_size`` images for every run and
+    seed, sharded across ranks under torch.distributed."""
+    ds = subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
+    rank, world_size = world()
+    sampler = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
+    return DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=sampler, num_workers=cfg.num_workers)
+
+
 def _to(x, device):
     return x.to(device, non_blocking=True, memory_format=torch.channels_last) if torch.is_tensor(x) else None
 
@@ -329,13 +338,7 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     if len(loader) == 0:
         raise ValueError(f"train_size {len(train_set)} gives no full batch of {cfg.batch_size}")
     eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)
-    eval_loaders = {}
-    for split in eval_splits:
-        # The same evaluation images for every run and seed.
-        ds = subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
-        es = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
-        eval_loaders[split] = DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=es,
-                                         num_workers=cfg.num_workers)
+    eval_loaders = {split: eval_loader(bench, cfg, backbone, split) for split in eval_splits}
 
     ckpt_path = checkpoint_path(cfg)
     total_iters = cfg.epochs * len(loader)

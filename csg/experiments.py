@@ -57,15 +57,12 @@ def trained_model(**params):
 
 def target_features(model, split: str, **params):
     """Globally pooled last-stage features of ``model`` on one evaluation split, (N, C)."""
-    from torch.utils.data import DataLoader
-
-    from .engine import evaluate, resolve_device, subset
-    from .views import benchmark, eval_transform
+    from .engine import eval_loader, evaluate, resolve_device
+    from .views import benchmark
 
     cfg = config(**params)
     bench = benchmark(cfg.dataset, cfg.data_root)
-    ds = subset(bench.dataset(split, eval_transform(bench, cfg, model.backbone)), cfg.eval_size, 0)
-    loader = DataLoader(ds, 2 * cfg.batch_size, num_workers=cfg.num_workers)
+    loader = eval_loader(bench, cfg, model.backbone, split)
     device = resolve_device(cfg.device)
     return evaluate(model.to(device), loader, bench.task, bench.num_classes, device)["features"]
 
