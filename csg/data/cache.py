@@ -22,6 +22,8 @@ from typing import Callable
 
 import numpy as np
 
+from .common import default_cache_dir
+
 # Bump when the generators change what they produce for the same parameters.
 GENERATOR_VERSION = 1
 
@@ -91,3 +93,20 @@ def cached_arrays(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return _load(folder, mmap=True)
+
+
+def generated_arrays(
+    dataset: str,
+    split: str,
+    params: dict,
+    build: Callable[[], tuple[np.ndarray, np.ndarray]],
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """:func:`cached_arrays` with a generated dataset's cache options.
+
+    ``cache_dir=None`` means :func:`csg.data.common.default_cache_dir`; ``use_cache=False``
+    builds in memory and writes nothing.
+    """
+    root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+    return cached_arrays(root, dataset, split, params, build)

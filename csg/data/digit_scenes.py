@@ -24,6 +24,7 @@ Items follow the segmentation convention of :mod:`csg.data.joint_transforms`.
 from __future__ import annotations
 
 import os
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -33,8 +34,7 @@ from PIL import Image
 
 from . import real_digits, render
 from .arrays import ArraySegmentationDataset
-from .cache import cached_arrays
-from .common import default_cache_dir
+from .cache import generated_arrays
 from .digits import (
     ASPECT_RANGE,
     BLUR_RADIUS,
@@ -205,19 +205,12 @@ class DigitScenes(ArraySegmentationDataset):
             raise ValueError(f"digit_scenes: unknown split {split!r}; accepted: {SCENE_SPLITS}")
         if split in SYNTHETIC_SCENE_SPLITS:
             n = train_size if split == "train" else val_size
-            params = {"seed": seed, "image_size": image_size, "n": n,
-                      "fonts": [Path(f).name for f in render.digit_fonts(system_fonts)]}
-
-            def build():
-                return generate_synthetic_scenes(n, seed, image_size, split, system_fonts, workers)
+            params = render.rendered_params(seed, image_size, n, system_fonts)
+            build = partial(generate_synthetic_scenes, n, seed, image_size, split, system_fonts, workers)
         else:
             n = real_train_size if split == "real_train" else real_size
             params = {"image_size": image_size, "n": n, "real_split_seed": real_split_seed}
-
-            def build():
-                return generate_real_scenes(split, n, image_size, real_split_seed)
-
-        root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
-        images, labels, meta = cached_arrays(root, "digit_scenes", split, params, build)
+            build = partial(generate_real_scenes, split, n, image_size, real_split_seed)
+        images, labels, meta = generated_arrays("digit_scenes", split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, SCENE_CLASSES, transform=transform, meta=meta)
         self.split = split

@@ -21,6 +21,7 @@ balanced in the synthetic splits and stratified in the real ones.
 from __future__ import annotations
 
 import os
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -29,8 +30,7 @@ import numpy as np
 
 from . import real_digits, render
 from .arrays import ArrayClassificationDataset
-from .cache import cached_arrays
-from .common import default_cache_dir
+from .cache import generated_arrays
 
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 DIGITS_SPLITS = ("train", "synthetic_val", "real_train", "real_train_mnistm", "mnist", "mnistm")
@@ -219,19 +219,12 @@ class Digits(ArrayClassificationDataset):
             raise ValueError(f"digits: unknown split {split!r}; accepted: {DIGITS_SPLITS}")
         if split in SYNTHETIC_SPLITS:
             n = train_size if split == "train" else val_size
-            params = {"seed": seed, "image_size": image_size, "n": n,
-                      "fonts": [Path(f).name for f in render.digit_fonts(system_fonts)]}
-
-            def build():
-                return generate_synthetic_digits(n, seed, image_size, split, system_fonts, workers)
+            params = render.rendered_params(seed, image_size, n, system_fonts)
+            build = partial(generate_synthetic_digits, n, seed, image_size, split, system_fonts, workers)
         else:
             params = {"image_size": image_size, "real_train_size": real_train_size,
                       "real_split_seed": real_split_seed}
-
-            def build():
-                return real_digit_arrays(split, image_size, real_train_size, real_split_seed)
-
-        root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
-        images, labels, meta = cached_arrays(root, "digits", split, params, build)
+            build = partial(real_digit_arrays, split, image_size, real_train_size, real_split_seed)
+        images, labels, meta = generated_arrays("digits", split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, DIGIT_CLASSES, transform=transform, meta=meta)
         self.split = split

@@ -157,6 +157,12 @@ class GlyphBank:
 _BANKS: dict[tuple[str, ...], GlyphBank] = {}
 
 
+def rendered_params(seed: int, image_size: int, n: int, system_fonts: bool) -> dict:
+    """The parameters that decide a rendered split's arrays (its cache key), fonts included."""
+    return {"seed": seed, "image_size": image_size, "n": n,
+            "fonts": [Path(f).name for f in digit_fonts(system_fonts)]}
+
+
 def glyph_bank(fonts: list[Path]) -> GlyphBank:
     """A per-process cached :class:`GlyphBank` for ``fonts`` (workers inherit it on fork)."""
     key = tuple(str(f) for f in fonts)
