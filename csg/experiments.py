@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +66,11 @@ def target_features(model, split: str, **params):
     loader = eval_loader(bench, cfg, model.backbone, split)
     device = resolve_device(cfg.device)
     return evaluate(model.to(device), loader, bench.task, bench.num_classes, device)["features"]
+
+
+def say(text: str, width: int = 76) -> None:
+    """Print a sentence computed from the records, wrapped to fit a page (no side scrolling)."""
+    print(textwrap.fill(text, width) + "\n")
 
 
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
