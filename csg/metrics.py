@@ -1,4 +1,5 @@
-"""The paper's measurements: hyperspherical energy (Eq. 1), mean per-class accuracy, mIoU.
+"""The paper's measurements: hyperspherical energy (Eq. 1), mean per-class accuracy, mIoU
+(and, to read a segmentation benchmark, what stride-s scores can reach: ``coarse_oracle_miou``).
 
 Accuracy and IoU come from a confusion matrix, so the engine can sum confusion matrices
 over batches (``confusion_matrix``) and read the dataset-level numbers at the end
@@ -150,6 +151,35 @@ def mean_iou(pred, target, num_classes: int, ignore_index: int | None = 255) -> 
     one that is predicted but never present counts with IoU 0.
     """
     return torch.nanmean(per_class_iou(pred, target, num_classes, ignore_index)).item()
+
+
+def coarse_oracle_miou(target, stride: int, num_classes: int, ignore_index: int | None = 255) -> float:
+    """mIoU of an oracle that knows each class's share of every stride x stride cell.
+
+    A segmentation model with output stride ``stride`` (8 for the paper's DeepLab)
+    scores one vector per cell and upsamples it bilinearly to the pixels. Feeding it
+    the true class shares of each cell, upsampled the same way, and taking the argmax
+    gives what such coarse scores can reach at best-calibrated; thin structures (a
+    digit's strokes) that never hold the majority of their cell come out as background.
+    A reference for a benchmark's difficulty at a given stride, not a strict bound.
+
+    Args:
+        target: (N, H, W) or (H, W) integer label maps; H and W divisible by ``stride``.
+        stride: cell side in pixels (>= 1).
+    """
+    target = torch.as_tensor(target)
+    target = target[None] if target.ndim == 2 else target
+    if target.ndim != 3:
+        raise ValueError(f"target must be (H, W) or (N, H, W), got shape {tuple(target.shape)}")
+    if not isinstance(stride, int) or stride < 1 or target.shape[-1] % stride or target.shape[-2] % stride:
+        raise ValueError(f"stride must be an integer >= 1 dividing the map size {tuple(target.shape[-2:])}, got {stride!r}")
+    _check_labels(target, target, num_classes, ignore_index)
+    valid = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
+    one_hot = torch.nn.functional.one_hot(torch.where(valid, target, 0).long(), num_classes)
+    one_hot = (one_hot * valid[..., None]).permute(0, 3, 1, 2).double()
+    shares = torch.nn.functional.avg_pool2d(one_hot, stride)
+    scores = torch.nn.functional.interpolate(shares, size=target.shape[-2:], mode="bilinear", align_corners=False)
+    return mean_iou(scores.argmax(1), target, num_classes, ignore_index)
 
 
 def _check_labels(pred, target, num_classes, ignore_index):

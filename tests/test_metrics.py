@@ -8,7 +8,7 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import balanced_accuracy_score, jaccard_score
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-from csg.metrics import (accuracy_from_confusion, confusion_matrix, hyperspherical_energy, iou_from_confusion,
+from csg.metrics import (accuracy_from_confusion, coarse_oracle_miou, confusion_matrix, hyperspherical_energy, iou_from_confusion,
                          mean_class_accuracy, mean_iou, per_class_accuracy, per_class_iou)
 
 
@@ -195,3 +195,27 @@ def test_hse_recomputes_many_near_pairs_in_slices(monkeypatch):
     monkeypatch.setattr(m, "_EXACT_BATCH", 7)
     assert m.hyperspherical_energy(near, 1) == pytest.approx(expected, rel=1e-12)
     assert m.hyperspherical_energy(torch.cat([near, near[:1]]), 0) == float("inf")
+
+
+def test_coarse_oracle_at_stride_1_and_on_cell_sized_regions_is_perfect():
+    assert coarse_oracle_miou(torch.randint(0, 4, (2, 16, 16)), 1, 4) == pytest.approx(1.0)
+    # Two cells of one class each: every pixel's bilinear weight favours its own cell.
+    halves = torch.zeros(2, 8, 16, dtype=torch.long)
+    halves[0, :, 8:] = 1
+    halves[1, :, :8] = 1
+    assert coarse_oracle_miou(halves, 8, 2) == pytest.approx(1.0)
+
+
+def test_coarse_oracle_loses_a_thin_line_by_hand():
+    # One 1-pixel line in an 8x8 map: its class holds 1/8 of the only cell, so the
+    # oracle predicts background everywhere: IoUs 56/64 (background) and 0 (line).
+    target = torch.zeros(8, 8, dtype=torch.long)
+    target[:, 3] = 1
+    assert coarse_oracle_miou(target, 8, 2) == pytest.approx((56 / 64 + 0) / 2)
+    # Ignored pixels neither vote nor count: an ignored line leaves a perfect background.
+    assert coarse_oracle_miou(torch.where(target == 1, 255, 0), 8, 2) == pytest.approx(1.0)
+
+
+def test_coarse_oracle_rejects_a_stride_that_does_not_divide_the_map():
+    with pytest.raises(ValueError, match="dividing the map size"):
+        coarse_oracle_miou(torch.zeros(12, 12, dtype=torch.long), 8, 2)
