@@ -174,12 +174,15 @@ def coarse_oracle_miou(target, stride: int, num_classes: int, ignore_index: int 
     if not isinstance(stride, int) or stride < 1 or target.shape[-1] % stride or target.shape[-2] % stride:
         raise ValueError(f"stride must be an integer >= 1 dividing the map size {tuple(target.shape[-2:])}, got {stride!r}")
     _check_labels(target, target, num_classes, ignore_index)
-    valid = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
-    one_hot = torch.nn.functional.one_hot(torch.where(valid, target, 0).long(), num_classes)
-    one_hot = (one_hot * valid[..., None]).permute(0, 3, 1, 2).double()
-    shares = torch.nn.functional.avg_pool2d(one_hot, stride)
-    scores = torch.nn.functional.interpolate(shares, size=target.shape[-2:], mode="bilinear", align_corners=False)
-    return mean_iou(scores.argmax(1), target, num_classes, ignore_index)
+    confusion = 0
+    for labels in target:  # one map at a time: (classes x H x W) shares stay small
+        valid = labels != ignore_index if ignore_index is not None else torch.ones_like(labels, dtype=torch.bool)
+        one_hot = torch.nn.functional.one_hot(torch.where(valid, labels, 0).long(), num_classes)
+        one_hot = (one_hot * valid[..., None]).permute(2, 0, 1)[None].float()
+        shares = torch.nn.functional.avg_pool2d(one_hot, stride)
+        scores = torch.nn.functional.interpolate(shares, size=labels.shape, mode="bilinear", align_corners=False)
+        confusion = confusion + confusion_matrix(scores[0].argmax(0), labels, num_classes, ignore_index)
+    return torch.nanmean(iou_from_confusion(confusion)).item()
 
 
 def _check_labels(pred, target, num_classes, ignore_index):
