@@ -29,7 +29,7 @@ from .contrastive import CSG, KEY_ATTENTIONS, all_gather
 from .models import Classifier, Segmenter
 from .pooling import POOLINGS
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
-from .data import DATASET_SPLITS
+from .data import DATASET_SPLITS, DATASET_TASKS
 from .views import Benchmark, benchmark, eval_transform, train_transform
 
 METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
@@ -85,8 +85,16 @@ class Config:
         self.stages = tuple(self.stages)
 
     def identity(self) -> dict:
-        """The fields that decide a run's numbers (not where it is written or what runs it)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_ONLY_FIELDS}
+        """The fields that decide a run's numbers (not where it is written or what runs it).
+
+        λ is recorded as None when it makes no difference: left at the default, given as
+        the default, or given to a method without a regulariser. So the same run has one name.
+        """
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_ONLY_FIELDS}
+        task = DATASET_TASKS.get(self.dataset)
+        if self.method in ("oracle", "vanilla") or (task and self.weight == default_weight(self.method, task)):
+            fields["weight"] = None
+        return fields
 
     @property
     def run_name(self) -> str:
@@ -159,9 +167,14 @@ class TrainStep(nn.Module):
         return task + reg.weight * term, {"task": task.detach(), "reg": term.detach()}
 
 
+def default_weight(method: str, task: str) -> float:
+    """λ of ``method`` on ``task`` when Config.weight is None (0 for the unregularised)."""
+    weight = DEFAULT_WEIGHTS.get(method, 0.0)
+    return weight[task] if isinstance(weight, dict) else weight
+
+
 def build_regularizer(cfg: Config, backbone, task: str) -> Regularizer:
-    weight = cfg.weight if cfg.weight is not None else DEFAULT_WEIGHTS.get(cfg.method, 0.0)
-    weight = weight[task] if isinstance(weight, dict) else weight
+    weight = cfg.weight if cfg.weight is not None else default_weight(cfg.method, task)
     if cfg.method in ("oracle", "vanilla"):
         return NoRegularizer()
     if cfg.method == "weight_l2":

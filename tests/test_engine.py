@@ -126,3 +126,12 @@ def test_torchrun_two_processes_write_one_record(tmp_path):
     assert len(records) == 1
     rec = json.loads(records[0].read_text())
     assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
+
+
+def test_a_default_lambda_given_explicitly_is_the_same_run():
+    assert Config(method="csg").run_name == Config(method="csg", weight=0.1).run_name
+    assert Config(method="csg", dataset="digit_scenes").run_name == Config(method="csg", dataset="digit_scenes",
+                                                                           weight=75.0).run_name
+    assert Config(method="vanilla").run_name == Config(method="vanilla", weight=3.0).run_name
+    assert Config(method="csg").run_name != Config(method="csg", weight=1.0).run_name
+    assert Config(method="weight_l2").run_name != Config(method="weight_l2", weight=0.1).run_name
