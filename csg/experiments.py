@@ -25,7 +25,11 @@ SMOKE = {"digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=3
                               queue_size=256)}
 _SMOKE_DIR = None
 SPREAD_SEEDS = (0, 1, 2)  # chapter 08's standard seeds, summarised in the index
-CSG_WEIGHTS = (0.01, 0.1, 1.0)  # CSG's λ candidates at Table 1's scale (chapter 04)
+# λ values tried at Table 1's scale besides each method's default (chapter 04): the best on
+# held-out synthetic digits is the one reported. Baselines other than SI only go down (a larger
+# λ risks diverging on a 3-epoch schedule).
+WEIGHT_SWEEPS = {"csg": (0.01, 1.0), "si": (0.1, 10.0), "weight_l2": (0.01, 0.1), "feature_l2": (0.01, 0.1),
+                 "asg": (0.01, 0.1)}
 
 
 def given(**params) -> dict:
@@ -118,13 +122,25 @@ def summary_table() -> pd.DataFrame:
     def mean_sd(recs, split):
         x = pd.Series([r["final"][split]["score"] * 100 for r in recs])
         return "—" if len(x) < 2 else f"{x.mean():.2f} ± {x.std():.2f} %"
-    # CSG's λ as chapter 04 picks it: the best of the recorded candidates on held-out synthetic digits.
-    swept = {w: r for w, r in ((w, record(method="csg", weight=w)) for w in CSG_WEIGHTS) if r}
-    chosen = max(swept, key=lambda w: swept[w]["final"]["synthetic_val"]["score"]) if swept else None
-    rows.append((f"Table 1, CSG with λ chosen on synthetic digits (of {', '.join(f'{w:g}' for w in swept)}): accuracy",
-                 f"{paper.TABLE1['csg']['acc']} % (λ = 0.1)",
-                 "—" if chosen is None else f"λ = {chosen:g}: {score(swept[chosen], 'mnist')} / {score(swept[chosen], 'mnistm')}",
-                 "04_visda"))
+    # Each method at the λ chapter 04 picks: the best recorded candidate on held-out synthetic digits.
+    from .engine import default_weight
+    tuned = {}
+    for m, candidates in WEIGHT_SWEEPS.items():
+        swept = {w: r for w, r in ((w, record(method=m, weight=w))
+                                   for w in (default_weight(m, "classification"), *candidates)) if r}
+        if swept:
+            w = max(swept, key=lambda w: swept[w]["final"]["synthetic_val"]["score"])
+            tuned[m] = (w, swept[w])
+    if "csg" in tuned:
+        chosen, rec = tuned["csg"]
+        rows.append(("Table 1, CSG with λ chosen on synthetic digits: accuracy", f"{paper.TABLE1['csg']['acc']} % (λ = 0.1)",
+                     f"λ = {chosen:g}: {score(rec, 'mnist')} / {score(rec, 'mnistm')}", "04_visda"))
+    if tuned and t1.get("vanilla"):
+        ranked = {**{m: (None, r) for m, r in t1.items() if r and m not in tuned}, **tuned}
+        best = max(ranked, key=lambda m: ranked[m][1]["final"]["mnistm"]["score"])
+        rows.append(("Table 1 with every λ chosen on synthetic digits: best method (seed 0)", "CSG",
+                     f"{paper.METHOD_NAMES[best]} ({score(ranked[best][1], 'mnistm')} on MNIST-M-style)", "04_visda"))
+    chosen = tuned.get("csg", (None,))[0]
     settings = {"baseline": dict(method="vanilla"), "CSG, λ = 0.1 (the paper's)": dict(method="csg")}
     if chosen not in (None, 0.1):
         settings[f"CSG, λ = {chosen:g} (chosen on synthetic digits)"] = dict(method="csg", weight=chosen)
