@@ -140,10 +140,10 @@ def summary_table() -> pd.DataFrame:
         best = max(ranked, key=lambda m: ranked[m][1]["final"]["mnistm"]["score"])
         rows.append(("Table 1 with every λ chosen on synthetic digits: best method (seed 0)", "CSG",
                      f"{paper.METHOD_NAMES[best]} ({score(ranked[best][1], 'mnistm')} on MNIST-M-style)", "04_visda"))
-    chosen = tuned.get("csg", (None,))[0]
+    csg_weight = tuned.get("csg", (None,))[0]
     settings = {"baseline": dict(method="vanilla"), "CSG, λ = 0.1 (the paper's)": dict(method="csg")}
-    if chosen not in (None, 0.1):
-        settings[f"CSG, λ = {chosen:g} (chosen on synthetic digits)"] = dict(method="csg", weight=chosen)
+    if csg_weight not in (None, 0.1):
+        settings[f"CSG, λ = {csg_weight:g} (chosen on synthetic digits)"] = dict(method="csg", weight=csg_weight)
     for label, setting in settings.items():
         recs = [r for r in (record(**setting, seed=s) for s in SPREAD_SEEDS) if r]
         rows.append((f"Table 1 over seeds {', '.join(map(str, SPREAD_SEEDS))} (mean ± sd), {label}", "one run per method",
@@ -155,13 +155,14 @@ def summary_table() -> pd.DataFrame:
                  f"{energy(t1['oracle'], 'mnist')} / {energy(real, 'mnist')} / {energy(synthetic, 'mnist')}",
                  "01_motivating_example"))
     ablation = dict(method="csg", train_size=2000, epochs=2)  # chapter 05's standard scale
-    for label, table, runs in (
-            ("Table 2, RandAugment M", paper.TABLE2, {m: record(magnitude=m or None, **ablation) for m in paper.TABLE2}),
-            ("Table 3, layer groups G", paper.TABLE3, {g: record(stages=g, **ablation) for g in paper.TABLE3}),
-            ("Table 4, pooling", paper.TABLE4, {k: record(pooling=k, **ablation) for k in paper.TABLE4})):
+    for label, table, name, runs in (
+            ("Table 2, RandAugment", paper.TABLE2, paper.magnitude_label,
+             {m: record(magnitude=m or None, **ablation) for m in paper.TABLE2}),
+            ("Table 3, layer groups", paper.TABLE3, paper.groups_label, {g: record(stages=g, **ablation) for g in paper.TABLE3}),
+            ("Table 4, pooling", paper.TABLE4, paper.POOLING_NAMES.get,
+             {k: record(pooling=k, **ablation) for k in paper.TABLE4})):
         for key, value in table.items():
-            shown = "{" + ", ".join(map(str, key)) + "}" if isinstance(key, tuple) else {"gap": "GAP", "a_pool": "A-pool"}.get(key, key)
-            rows.append((f"{label} = {shown} (half scale)", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
+            rows.append((f"{label}: {name(key)} (half scale)", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
                          "05_ablations"))
     # Table 5: no adaptation -> CSG (λ chosen on the held-out synthetic scenes), chapter 07's standard run.
     seg = dict(dataset="digit_scenes", image_size=64, batch_size=8, train_size=4000, eval_size=200, epochs=2, lr=0.1)

@@ -27,6 +27,17 @@ TABLE2 = {0: 60.86, 3: 61.36, 6: 62.88, 12: 62.61, 18: 62.00}
 TABLE3 = {(4,): 62.88, (3, 4): 63.77, (2, 3, 4): 62.66, (1, 2, 3, 4): 62.30}
 # Table 4: pooling -> accuracy (%).
 TABLE4 = {"gap": 63.77, "a_pool": 64.05}
+POOLING_NAMES = {"gap": "GAP", "a_pool": "A-pool"}
+
+
+def magnitude_label(m: int) -> str:
+    """A row of Table 2 as the paper names it: "M = 6", "M = 0 (no aug.)"."""
+    return f"M = {m}" + (" (no aug.)" if m == 0 else "")
+
+
+def groups_label(groups) -> str:
+    """A row of Table 3 as a set of layer groups: "G = {3, 4}"."""
+    return "G = {" + ", ".join(map(str, groups)) + "}"
 # Table 5: GTA5 -> Cityscapes mIoU (%), (no adaptation, with the method).
 TABLE5 = {
     ("resnet50", "IBN-Net"): (22.17, 29.64), ("resnet50", "Yue et al."): (32.45, 37.42),
