@@ -148,12 +148,16 @@ class SynapticIntelligence(_AnchoredToImageNet):
 class FeatureL2(Regularizer):
     """Feature l2 distance to f_e,o (Table 1; ROAD's distillation, Chen et al., 2018).
 
-    term = mean over the batch and the C channels of (GAP(v_s) - GAP(v_t))^2, the mean
-    squared difference between the globally average-pooled stage maps of the student
-    and of the frozen ImageNet model (both see the same image). Averaging over channels
-    keeps λ independent of the backbone's width: summed over EfficientNet-Lite0's 1,280
-    channels, λ = 1 made plain SGD diverge on the offline benchmark (the record of that
-    run is kept in results/superseded/).
+    ROAD pulls the *feature maps* of the adapted network towards those of the frozen
+    ImageNet network, position by position. So here:
+
+        term = mean over the batch, the H x W positions and the C channels of (v_s - v_t)^2
+
+    for the stage-``stage`` maps v_s of the student and v_t of the frozen ImageNet model
+    (both see the same image). Averaging over channels and positions keeps λ
+    independent of the backbone's width and of the input size: summed over
+    EfficientNet-Lite0's 1,280 channels, λ = 1 made plain SGD diverge on the offline
+    benchmark (the record of that run is kept in results/superseded/).
     """
 
     needs_teacher = True
@@ -165,9 +169,8 @@ class FeatureL2(Regularizer):
         self.stage = int(stage)
 
     def forward(self, features: StepFeatures) -> torch.Tensor:
-        student = global_avg_pool(features.student[self.stage - 1])
-        teacher = global_avg_pool(features.teacher[self.stage - 1])
-        return (student - teacher).pow(2).mean()
+        student, teacher = features.student[self.stage - 1], features.teacher[self.stage - 1]
+        return (student - teacher.to(student.dtype)).pow(2).mean()
 
 
 class ASGDistillation(Regularizer):

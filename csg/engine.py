@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
-from . import baselines, metrics, records
+from . import baselines, metrics, records, scaling
 from .backbones import ARCHS, Frozen, build_backbone, check_stages
 from .contrastive import CSG, KEY_ATTENTIONS, all_gather
 from .models import Classifier, Segmenter
@@ -33,10 +33,14 @@ from .data import DATASET_SPLITS, DATASET_TASKS
 from .views import Benchmark, benchmark, eval_transform, train_transform
 
 METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
-# λ of each method when Config.weight is None. CSG's are the paper's (VisDA-17 / GTA5);
-# the baselines' were not tuned (see the book's reproducibility chapter).
-DEFAULT_WEIGHTS = {"weight_l2": 1.0, "si": 1.0, "feature_l2": 1.0, "asg": 1.0,
+# λ of each method when Config.weight is None. CSG's are the paper's (VisDA-17 / GTA5), ASG's
+# the official ASG's (--lwf 0.1); the other baselines' are not reported and start at 1.
+DEFAULT_WEIGHTS = {"weight_l2": 1.0, "si": 1.0, "feature_l2": 1.0, "asg": 0.1,
                    "csg": {"classification": 0.1, "segmentation": 75.0}}
+# RandAugment magnitude of each method when Config.magnitude is "auto": the official code
+# augments only CSG (its --augment flag); every other method trains on one plain view.
+DEFAULT_MAGNITUDES = {"csg": 6}
+SCALED_FIELDS = ("queue_size", "ema_momentum", "warmup_iters")  # None = set by csg.scaling
 
 
 RUN_ONLY_FIELDS = ("run_dir", "results_dir", "name", "resume", "device", "num_workers")
@@ -61,15 +65,17 @@ class Config:
     backbone_lr_mult: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    warmup_iters: int = 50
+    warmup_iters: int | None = None  # None: the paper's share of the run (csg.scaling)
     weight: float | None = None  # λ; None = DEFAULT_WEIGHTS
     stages: tuple[int, ...] = (3, 4)
     pooling: str = "a_pool"
     key_attention: str = "student"
-    magnitude: int | None = 6  # RandAugment M; None = no augmentation, both models see one view
-    queue_size: int = 65536
+    # RandAugment M; "auto" = the paper's protocol (CSG: 6; every other method: none);
+    # None = no augmentation (one view, seen by both models).
+    magnitude: int | str | None = "auto"
+    queue_size: int | None = None  # K; None: the paper's share of the training set (csg.scaling)
     tau: float = 0.07
-    ema_momentum: float = 0.999
+    ema_momentum: float | None = None  # m; None: the paper's share of the run (csg.scaling)
     patch_grid: int | None = None  # None for classification; 8 for the paper's segmentation
     train_size: int | None = 4000  # synthetic training images (None = the whole split)
     eval_size: int | None = 1000  # images per evaluation split (None = the whole split)
@@ -94,7 +100,19 @@ class Config:
         task = DATASET_TASKS.get(self.dataset)
         if self.method in ("oracle", "vanilla") or (task and self.weight == default_weight(self.method, task)):
             fields["weight"] = None
+        if self.magnitude == default_magnitude(self.method):
+            fields["magnitude"] = "auto"
         return fields
+
+    @property
+    def effective_magnitude(self) -> int | None:
+        """The RandAugment magnitude this run trains with (None: no augmentation)."""
+        return default_magnitude(self.method) if self.magnitude == "auto" else self.magnitude
+
+    def settings(self, scale: scaling.RunScale, keys_per_image: int = 1) -> dict:
+        """queue_size, ema_momentum and warmup_iters as given, or set by csg.scaling for this run's scale."""
+        rule = scaling.scaled_settings(scale, keys_per_image)
+        return {k: rule[k] if getattr(self, k) is None else getattr(self, k) for k in SCALED_FIELDS}
 
     @property
     def run_name(self) -> str:
@@ -115,14 +133,19 @@ class Config:
         check_stages(self.stages)
         splits = DATASET_SPLITS[bench.train[0]]
         need(self.train_split in splits, f"unknown train_split {self.train_split!r}; accepted: {', '.join(splits)}")
-        for name in ("epochs", "warmup_iters"):
-            need(isinstance(getattr(self, name), int) and getattr(self, name) >= 0, f"{name} must be an integer >= 0")
-        for name in ("batch_size", "image_size", "queue_size"):
+        need(isinstance(self.epochs, int) and self.epochs >= 0, "epochs must be an integer >= 0")
+        need(self.warmup_iters is None or (isinstance(self.warmup_iters, int) and self.warmup_iters >= 0),
+             "warmup_iters must be None (scaled) or an integer >= 0")
+        for name in ("batch_size", "image_size"):
             need(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, f"{name} must be an integer >= 1")
+        need(self.queue_size is None or (isinstance(self.queue_size, int) and self.queue_size >= 1),
+             "queue_size must be None (scaled) or an integer >= 1")
+        need(self.ema_momentum is None or 0 <= self.ema_momentum <= 1, "ema_momentum must be None (scaled) or in [0, 1]")
         need(self.lr > 0 and self.backbone_lr_mult >= 0, "lr must be > 0 and backbone_lr_mult >= 0")
         need(self.weight is None or self.weight >= 0, f"weight (λ) must be >= 0, got {self.weight}")
         need(self.tau > 0, f"tau must be > 0, got {self.tau}")
-        need(self.magnitude is None or 0 <= self.magnitude <= 30, "magnitude must be None or in [0, 30]")
+        need(self.magnitude in ("auto", None) or (isinstance(self.magnitude, int) and 0 <= self.magnitude <= 30),
+             f"magnitude must be 'auto', None or an integer in [0, 30], got {self.magnitude!r}")
         need(self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be 'auto', 'cpu' or 'cuda[:N]'")
         need(self.patch_grid is None or self.patch_grid >= 1, "patch_grid must be None or >= 1")
         if self.method == "csg" and self.patch_grid:
@@ -173,7 +196,12 @@ def default_weight(method: str, task: str) -> float:
     return weight[task] if isinstance(weight, dict) else weight
 
 
-def build_regularizer(cfg: Config, backbone, task: str) -> Regularizer:
+def default_magnitude(method: str) -> int | None:
+    """RandAugment magnitude of ``method`` under the paper's protocol (None: no augmentation)."""
+    return DEFAULT_MAGNITUDES.get(method)
+
+
+def build_regularizer(cfg: Config, backbone, task: str, settings: dict) -> Regularizer:
     weight = cfg.weight if cfg.weight is not None else default_weight(cfg.method, task)
     if cfg.method in ("oracle", "vanilla"):
         return NoRegularizer()
@@ -185,8 +213,8 @@ def build_regularizer(cfg: Config, backbone, task: str) -> Regularizer:
         return baselines.FeatureL2(weight)
     if cfg.method == "asg":
         return baselines.ASGDistillation(backbone.imagenet_classifier, weight)
-    return CSG(backbone.channels, cfg.stages, weight, cfg.pooling, queue_size=cfg.queue_size, tau=cfg.tau,
-               momentum=cfg.ema_momentum, patch_grid=cfg.patch_grid, key_attention=cfg.key_attention)
+    return CSG(backbone.channels, cfg.stages, weight, cfg.pooling, queue_size=settings["queue_size"], tau=cfg.tau,
+               momentum=settings["ema_momentum"], patch_grid=cfg.patch_grid, key_attention=cfg.key_attention)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -292,11 +320,19 @@ class RunResult:
     history: list = field(default_factory=list)
 
 
-def build_step(cfg: Config, bench: Benchmark, device: torch.device) -> TrainStep:
+def run_settings(cfg: Config, bench: Benchmark) -> dict:
+    """The run-length-dependent settings (K, m, warm-up) of this run: given, or scaled from its size."""
+    n = len(bench.dataset(cfg.train_split))
+    scale = scaling.RunScale(n if cfg.train_size is None else min(n, cfg.train_size), cfg.batch_size,
+                             max(cfg.epochs, 1))
+    return cfg.settings(scale, keys_per_image=(cfg.patch_grid or 1) ** 2 if cfg.method == "csg" else 1)
+
+
+def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: dict) -> TrainStep:
     """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
     backbone = build_backbone(cfg.arch, cfg.weights, output_stride=8 if bench.task == "segmentation" else 32)
     model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
-    regularizer = build_regularizer(cfg, backbone, bench.task)
+    regularizer = build_regularizer(cfg, backbone, bench.task, settings)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None
     if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
         baselines.freeze_backbone(backbone)
@@ -316,7 +352,8 @@ def load_trained(cfg: Config) -> nn.Module | None:
     state = records.load_checkpoint(path)
     if state["epoch"] + 1 < cfg.epochs:
         return None
-    step = build_step(cfg, benchmark(cfg.dataset, cfg.data_root), resolve_device(cfg.device))
+    bench = benchmark(cfg.dataset, cfg.data_root)
+    step = build_step(cfg, bench, resolve_device(cfg.device), run_settings(cfg, bench))
     step.load_state_dict(state["step"])
     return step.model.eval()
 
@@ -330,7 +367,8 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     rank, world_size = world()
     seed_everything(cfg.seed, -1, 0)  # model init (heads, queues) is the same on every rank
 
-    step = build_step(cfg, bench, device)
+    settings = run_settings(cfg, bench)
+    step = build_step(cfg, bench, device, settings)
     model, regularizer, backbone = step.model, step.regularizer, step.model.backbone
 
     head_params = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
@@ -378,12 +416,16 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
             query, key = batch if isinstance(batch, (list, tuple)) else (batch, None)
             query, key, target = _to(query, device), _to(key, device), target.to(device)
             for gr in optimizer.param_groups:
-                gr["lr"] = cfg.lr * gr["lr_scale"] * poly_lr(it, total_iters, cfg.warmup_iters)
+                gr["lr"] = cfg.lr * gr["lr_scale"] * poly_lr(it, total_iters, settings["warmup_iters"])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 loss, terms = trainer(query, key, target)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite loss at epoch {epoch + 1}, iteration {it}: "
-                                         + ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items()))
+                error = (f"non-finite loss at epoch {epoch + 1}, iteration {it}: "
+                         + ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items()))
+                if rank == 0:  # a diverged run is a result too (λ too large): recorded, then raised
+                    write_record(cfg, {"config": dataclasses.asdict(cfg), "task": bench.task, "diverged": error,
+                                       "settings": settings, "history": history, **records.provenance(device)})
+                raise FloatingPointError(error)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -406,12 +448,17 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
 
     if start_epoch >= cfg.epochs:  # resumed a finished run: evaluate its final model again
         evals = {s: evaluate(model, l, bench.task, bench.num_classes, device) for s, l in eval_loaders.items()}
-    record = final_record(cfg, bench, evals, device, history, elapsed)
-    path = None
-    if rank == 0:
-        out_dir = Path(cfg.results_dir) if cfg.results_dir else records.RESULTS_DIR
-        path = records.write_json(out_dir / f"{cfg.run_name}.json", record)
+    record = final_record(cfg, bench, evals, device, history, elapsed) | {"settings": settings}
+    path = write_record(cfg, record) if rank == 0 else None
     return RunResult(record, model, path, history)
+
+
+def record_path(cfg: Config) -> Path:
+    return (Path(cfg.results_dir) if cfg.results_dir else records.RESULTS_DIR) / f"{cfg.run_name}.json"
+
+
+def write_record(cfg: Config, record: dict) -> Path:
+    return records.write_json(record_path(cfg), record)
 
 
 def save_checkpoint(path, step, optimizer, cfg, epoch, it, history, elapsed):

@@ -16,6 +16,11 @@ import torch.distributed as dist
 from .engine import Config, train
 
 
+def _magnitude(value: str) -> int | str | None:
+    low = value.strip().lower()
+    return low if low == "auto" else None if low == "none" else int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m csg.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -27,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
         elif f.name == "stages":
             p.add_argument(flag, type=int, nargs="+", default=list(f.default))
+        elif f.name == "magnitude":
+            p.add_argument(flag, type=_magnitude, default=f.default,
+                           help="RandAugment M of 30, 'none', or 'auto' (the paper's protocol; default)")
         else:
             base = next(t for t in typing.get_args(kind) or (kind,) if t is not type(None))
             optional = type(None) in typing.get_args(kind)

@@ -1,11 +1,12 @@
 """Benchmarks (which splits train, select and test) and the views each model sees.
 
-Classification (as the official code): each view is RandAugment(1 op, M) -> Resize ->
-RandomCrop, drawn twice independently, the query view for f_e (and the task loss), the
-key view for f_e,o. Segmentation: one joint random scale/crop/flip, so the two views
-stay spatially aligned (each patch of Eq. 6 covers the same region), and only the key
-view is colour-jittered. With ``magnitude=None``, and for every method but CSG,
-there is one view and both models see it.
+Classification (as the official code): CSG's views are RandAugment(1 op, M) -> Resize
+-> RandomCrop, drawn twice independently, the query view for f_e (and the task loss),
+the key view for f_e,o. Every other method trains on one plain view, Resize ->
+CenterCrop (the official code without ``--augment``), unless it is given a magnitude,
+and then both models see the same augmented view. Segmentation: one joint random
+scale/crop/flip, so the two views stay spatially aligned (each patch of Eq. 6 covers
+the same region), and only CSG's key view is colour-jittered.
 """
 from __future__ import annotations
 
@@ -82,15 +83,17 @@ def train_transform(bench: Benchmark, cfg, backbone):
     """The transform of a training item: (query, key) views for CSG with augmentation, else one view.
 
     The baselines compare both models on the same image (a distance between two views
-    of it would penalise the augmentation itself), so they get one view, augmented
-    alike, which the frozen model sees too.
+    of it would penalise the augmentation itself), so an augmented baseline gets one
+    view, which the frozen model sees too.
     """
     size = cfg.image_size
     tensor = _to_tensor(backbone.mean, backbone.std)
-    two_views = cfg.method == "csg" and cfg.magnitude is not None
+    magnitude = cfg.effective_magnitude
+    two_views = cfg.method == "csg" and magnitude is not None
     if bench.task == "classification":
-        augment = [] if cfg.magnitude is None else [rand_augment(cfg.magnitude)]
-        view = v2.Compose(augment + [v2.Resize(size), v2.RandomCrop(size), tensor])
+        if magnitude is None:
+            return v2.Compose([v2.Resize(size), v2.CenterCrop(size), tensor])
+        view = v2.Compose([rand_augment(magnitude), v2.Resize(size), v2.RandomCrop(size), tensor])
         return TwoViews(view) if two_views else view
     from .data.joint_transforms import segmentation_train_transform
 

@@ -174,12 +174,14 @@ def test_si_rejects_non_positive_damping(xi):
 # --- Feature l2 ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("stage", [2, 4])
-def test_feature_l2_is_the_mean_squared_difference_of_pooled_features(stage):
+def test_feature_l2_is_the_mean_squared_difference_of_feature_maps(stage):
     student, teacher = maps(0, requires_grad=True), maps(1)
     reg = FeatureL2(weight=1.0, stage=stage)
-    s = student[stage - 1].detach().numpy().mean(axis=(2, 3))
-    t = teacher[stage - 1].numpy().mean(axis=(2, 3))
-    expected = np.mean([np.mean((s[b] - t[b]) ** 2) for b in range(len(s))])
+    s, t = student[stage - 1].detach().numpy(), teacher[stage - 1].numpy()
+    b, c, h, w = s.shape
+    # ROAD's distance, position by position, averaged: loops over every element
+    expected = sum((s[i, k, y, x] - t[i, k, y, x]) ** 2
+                   for i in range(b) for k in range(c) for y in range(h) for x in range(w)) / (b * c * h * w)
     term = reg(StepFeatures(student, teacher))
     assert term.item() == pytest.approx(expected, rel=1e-12)
     term.backward()
@@ -187,6 +189,9 @@ def test_feature_l2_is_the_mean_squared_difference_of_pooled_features(stage):
     assert all(m.grad is None for i, m in enumerate(student) if i != stage - 1)
     assert reg(StepFeatures(teacher, teacher)).item() == 0
     assert FeatureL2.needs_teacher
+    # maps with equal means at every channel but different layouts differ on the map, not once pooled
+    flipped = [m.flip(-1) for m in teacher]
+    assert reg(StepFeatures(teacher, flipped)).item() > 0
 
 
 # --- ASG ----------------------------------------------------------------------------

@@ -96,6 +96,8 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
     (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
     (dict(arch="vgg"), "accepted: resnet50"),
     (dict(weight=-1.0), ">= 0"),
+    (dict(magnitude="strong"), "magnitude must be 'auto', None or an integer in"),
+    (dict(queue_size=0), "queue_size must be None"),
 ])
 def test_bad_parameters_fail_before_training(tmp_path, kw, match):
     with pytest.raises(ValueError, match=match):
@@ -103,9 +105,39 @@ def test_bad_parameters_fail_before_training(tmp_path, kw, match):
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_non_finite_loss_stops_the_run_naming_the_step_and_terms(tmp_path):
+def test_a_non_finite_loss_stops_the_run_naming_the_step_and_terms_and_records_it(tmp_path):
     with pytest.raises(FloatingPointError, match=r"epoch 1, iteration 0: task=.*reg="):
         run(tmp_path, method="feature_l2", weight=float("inf"))
+    (path,) = (tmp_path / "results").glob("*.json")
+    record = json.loads(path.read_text())
+    assert "final" not in record and record["diverged"].startswith("non-finite loss at epoch 1")
+
+
+def test_the_papers_protocol_augments_csg_only():
+    from csg.backbones import build_backbone
+    from csg.views import benchmark, train_transform
+    bench, backbone = benchmark("digits"), build_backbone("efficientnet_lite0", weights=None)
+    image = bench.dataset("train", train_size=64, val_size=16)[0][0]
+    plain = train_transform(bench, Config(method="vanilla"), backbone)
+    assert torch.equal(plain(image), plain(image))  # one deterministic view: resize + centre crop
+    torch.manual_seed(0)
+    views = [train_transform(bench, Config(method="csg"), backbone)(image) for _ in range(5)]
+    assert any(not torch.equal(query, key) for query, key in views)  # two independent RandAugment views
+    augmented = train_transform(bench, Config(method="vanilla", magnitude=6), backbone)
+    assert torch.is_tensor(augmented(image))  # "baseline + RandAugment": one augmented view
+    assert Config(method="vanilla").effective_magnitude is None and Config(method="csg").effective_magnitude == 6
+    # the protocol's default given explicitly is the same run; another magnitude is another run
+    assert Config(method="csg", magnitude=6).run_name == Config(method="csg").run_name
+    assert Config(method="vanilla", magnitude=None).run_name == Config(method="vanilla").run_name
+    assert Config(method="vanilla", magnitude=6).run_name != Config(method="vanilla").run_name
+
+
+def test_run_length_settings_are_scaled_unless_given(tmp_path):
+    from csg.scaling import RunScale, scaled_settings
+    record = run(tmp_path, method="csg", queue_size=None, warmup_iters=None).record
+    assert record["settings"] == scaled_settings(RunScale(64, 16, 1))
+    literal = run(tmp_path, method="csg", queue_size=65536, ema_momentum=0.999, warmup_iters=100).record
+    assert literal["settings"] == {"queue_size": 65536, "ema_momentum": 0.999, "warmup_iters": 100}
 
 
 def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):

@@ -1,0 +1,76 @@
+"""Scale-faithful settings: the run-length-dependent hyper-parameters of a run of any size.
+
+The paper tuned its queue size K, EMA momentum m and learning-rate warm-up for one run:
+VisDA-17's 152,397 training images, batch 32, 30 epochs, i.e. 142,860 steps. Copied
+into a shorter run they mean something else. In a 375-step run of 4,000 images,
+K = 65,536 is larger than the 12,000 keys the run ever produces, so most negatives stay
+random and each image meets its own earlier key as a negative; and m = 0.999 (an
+averaging horizon of 1,000 steps) leaves the key heads near their initial weights.
+
+The rule keeps the paper's *ratios* instead of its values:
+
+- **K** keeps its share of the keys one epoch produces: K / (N · keys per image) =
+  65,536 / 152,397 ≈ 0.43, so the queue holds about the same fraction of the training
+  set, and never an image's own key from the previous epoch.
+- **m** keeps its averaging horizon 1 / (1 - m) as a share of the run: 1,000 steps of
+  142,860, i.e. 0.7 %. A run of T steps gets m = 1 - (1 - 0.999) · 142,860 / T.
+- **warm-up** keeps its share of the run: the official schedule ramps the learning rate
+  over the first 100 of 142,860 steps.
+
+At the paper's scale the rule gives exactly the paper's values (a test checks it). It is
+derived from the paper's settings alone, never from a target score. Dense CSG (Eq. 6)
+enqueues one key per patch, hence ``keys_per_image``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunScale:
+    """How long a run is: its training images, batch size and epochs (the last partial batch is dropped)."""
+
+    train_images: int
+    batch_size: int
+    epochs: int
+
+    def __post_init__(self):
+        for name in ("train_images", "batch_size", "epochs"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * (self.train_images // self.batch_size)
+
+
+# The official VisDA-17 run (NVlabs/CSG train.sh and utils/utils.py) and its settings.
+PAPER_SCALE = RunScale(train_images=152_397, batch_size=32, epochs=30)
+PAPER_QUEUE_SIZE = 65_536
+PAPER_EMA_MOMENTUM = 0.999
+PAPER_WARMUP_ITERS = 100
+
+
+def queue_size(scale: RunScale, keys_per_image: int = 1) -> int:
+    """K with the paper's ratio to the keys of one epoch; at least one batch of keys."""
+    keys = scale.train_images * keys_per_image
+    k = round(PAPER_QUEUE_SIZE * keys / PAPER_SCALE.train_images)
+    return max(k, scale.batch_size * keys_per_image)
+
+
+def ema_momentum(scale: RunScale) -> float:
+    """m whose horizon 1 / (1 - m) is the paper's share of the run (1,000 of 142,860 steps);
+    0, no averaging, when that share is a step or less."""
+    horizon = scale.steps / PAPER_SCALE.steps / (1 - PAPER_EMA_MOMENTUM)
+    return 1 - 1 / horizon if horizon > 1 else 0.0
+
+
+def warmup_iters(scale: RunScale) -> int:
+    """Warm-up steps with the paper's share of the run."""
+    return round(PAPER_WARMUP_ITERS * scale.steps / PAPER_SCALE.steps)
+
+
+def scaled_settings(scale: RunScale, keys_per_image: int = 1) -> dict:
+    """Every run-length-dependent setting of a run of this scale, by the rule above."""
+    return {"queue_size": queue_size(scale, keys_per_image), "ema_momentum": ema_momentum(scale),
+            "warmup_iters": warmup_iters(scale)}

@@ -1,0 +1,36 @@
+"""The scale rule: the paper's exact values at the paper's scale, its ratios at any other."""
+import pytest
+
+from csg import scaling
+from csg.scaling import PAPER_SCALE, RunScale, scaled_settings
+
+
+def test_the_paper_scale_gives_the_papers_values():
+    assert PAPER_SCALE.steps == 30 * (152_397 // 32) == 142_860
+    assert scaled_settings(PAPER_SCALE) == {"queue_size": 65_536, "ema_momentum": pytest.approx(0.999, abs=1e-12),
+                                            "warmup_iters": 100}
+
+
+def test_the_ratios_hold_at_another_scale():
+    small = RunScale(train_images=4000, batch_size=32, epochs=3)  # the book's Table 1 run: 375 steps
+    s = scaled_settings(small)
+    assert s["queue_size"] / 4000 == pytest.approx(65_536 / 152_397, abs=1 / 4000)
+    assert s["queue_size"] < 3 * 4000  # smaller than the keys the run produces: the queue fills and turns over
+    horizon = 1 / (1 - s["ema_momentum"])
+    assert horizon / small.steps == pytest.approx(1000 / 142_860)
+    assert s["warmup_iters"] == 0  # 100 of 142,860 steps is 0.26 of a step here
+
+
+def test_dense_keys_and_tiny_runs():
+    scale = RunScale(train_images=1000, batch_size=8, epochs=2)
+    assert scaling.queue_size(scale, keys_per_image=64) == round(65_536 * 64_000 / 152_397)
+    tiny = RunScale(train_images=64, batch_size=16, epochs=1)
+    assert scaling.queue_size(tiny) == 28 and scaling.ema_momentum(tiny) == 0.0  # a horizon under one step
+    assert scaling.queue_size(RunScale(10, 16, 1)) == 16  # never less than one batch of keys
+
+
+@pytest.mark.parametrize("field, value", [("train_images", 0), ("batch_size", 2.5), ("epochs", -1)])
+def test_bad_scale_is_refused(field, value):
+    kw = dict(train_images=100, batch_size=8, epochs=1) | {field: value}
+    with pytest.raises(ValueError, match=f"{field} must be an integer >= 1"):
+        RunScale(**kw)

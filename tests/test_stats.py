@@ -1,0 +1,54 @@
+"""The verdict rule against scipy's own t-interval and paired t-test."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from csg.stats import Interval, mean_ci, paired_difference, verdict
+
+
+def test_mean_ci_is_scipys_t_interval():
+    x = [43.1, 45.9, 44.2, 41.7, 46.3]
+    ci = mean_ci(x)
+    low, high = sps.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=sps.sem(x))
+    assert (ci.mean, ci.low, ci.high, ci.n) == pytest.approx((np.mean(x), low, high, 5))
+    assert ci.half_width == pytest.approx((high - low) / 2)
+    assert ci.format() == f"{np.mean(x):.2f} ± {(high - low) / 2:.2f}"
+
+
+def test_paired_difference_pairs_seeds_and_agrees_with_the_paired_t_test():
+    a = {0: 47.6, 1: 44.1, 2: 46.0, 3: 45.2, 9: 99.0}  # seed 9 has no partner: left out
+    b = {0: 45.2, 1: 43.9, 2: 44.5, 3: 43.0}
+    d = paired_difference(a, b)
+    assert d.n == 4 and d.mean == pytest.approx(np.mean([2.4, 0.2, 1.5, 2.2]))
+    # the CI excludes 0 exactly when the two-sided paired t-test rejects at 5 %
+    p = sps.ttest_rel([a[s] for s in range(4)], [b[s] for s in range(4)]).pvalue
+    assert (d.low > 0) == (p < 0.05)
+
+
+@pytest.mark.parametrize("low, high, direction, expected", [
+    (0.5, 2.0, 1, "reproduced"), (0.5, 2.0, -1, "contradicted"),
+    (-2.0, -0.5, -1, "reproduced"), (-2.0, -0.5, 1, "contradicted"),
+    (-0.5, 2.0, 1, "inconclusive"), (-0.5, 2.0, -1, "inconclusive"),
+])
+def test_verdict_rule(low, high, direction, expected):
+    assert verdict(Interval((low + high) / 2, low, high, 5), direction) == expected
+
+
+def test_one_seed_is_an_anecdote():
+    one = mean_ci([3.0])
+    assert one.n == 1 and math.isnan(one.low) and one.format() == "3.00 (1 seed)"
+    assert verdict(paired_difference({0: 5.0}, {0: 1.0}), 1) == "inconclusive"
+    assert mean_ci([]).format() == "—"
+
+
+@pytest.mark.parametrize("bad", [[1.0, float("nan")], [[1.0, 2.0]]])
+def test_bad_values_are_refused(bad):
+    with pytest.raises(ValueError, match="finite numbers"):
+        mean_ci(bad)
+
+
+def test_bad_direction_is_refused():
+    with pytest.raises(ValueError, match=r"direction must be \+1"):
+        verdict(mean_ci([1.0, 2.0]), 0)
