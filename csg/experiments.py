@@ -99,6 +99,11 @@ def say(text: str, width: int = 76) -> None:
     print(textwrap.fill(text, width) + "\n")
 
 
+def scores(rec: dict, splits) -> dict[str, float | None]:
+    """A run's final score (%) on each split; None for a run that diverged."""
+    return {s: rec["final"][s]["score"] * 100 if "final" in rec else None for s in splits}
+
+
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
     """One row per run, the final score on each evaluated split (in % by default)."""
     rows = {}
@@ -113,83 +118,3 @@ def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
     cols = ("record", "git_commit", "device", "date", "wall_time_s")
     return pd.DataFrame.from_dict({label: {c: rec.get(c) for c in cols} for label, rec in runs.items()},
                                   orient="index")
-
-
-def summary_table() -> pd.DataFrame:
-    """Every reproduced number of the book beside the paper's, from the standard runs' records.
-
-    Reads ``results/`` only (it never trains); a claim whose run is not recorded shows "—".
-    """
-    from . import paper
-
-    def record(**params):
-        path = records.RESULTS_DIR / f"{Config(**params).run_name}.json"
-        return json.loads(path.read_text()) if path.exists() else None
-
-    def score(rec, split):
-        return "—" if rec is None else f"{rec['final'][split]['score'] * 100:.2f} %"
-
-    def energy(rec, split):
-        return "—" if rec is None else f"{rec['final'][split]['hse']['s0']:.4f}"
-
-    rows = []
-    t1 = {m: record(method=m) for m in paper.TABLE1}
-    for m, rec in t1.items():
-        rows.append((f"Table 1, {paper.METHOD_NAMES[m]}: accuracy", f"{paper.TABLE1[m]['acc']} %",
-                     f"{score(rec, 'mnist')} / {score(rec, 'mnistm')}", "04_visda"))
-    rows.append(("Table 1, energy s=0: baseline → CSG", f"{paper.TABLE1['vanilla']['s0']} → {paper.TABLE1['csg']['s0']}",
-                 f"{energy(t1['vanilla'], 'mnistm')} → {energy(t1['csg'], 'mnistm')}", "04_visda"))
-    def mean_sd(recs, split):
-        x = pd.Series([r["final"][split]["score"] * 100 for r in recs])
-        return "—" if len(x) < 2 else f"{x.mean():.2f} ± {x.std():.2f} %"
-    # Each method at the λ chapter 04 picks: the best recorded candidate on held-out synthetic digits.
-    from .engine import default_weight
-    tuned = {}
-    for m, candidates in WEIGHT_SWEEPS.items():
-        swept = {w: r for w, r in ((w, record(method=m, weight=w))
-                                   for w in (default_weight(m, "classification"), *candidates)) if r}
-        if swept:
-            w = max(swept, key=lambda w: swept[w]["final"]["synthetic_val"]["score"])
-            tuned[m] = (w, swept[w])
-    if "csg" in tuned:
-        chosen, rec = tuned["csg"]
-        rows.append(("Table 1, CSG with λ chosen on synthetic digits: accuracy", f"{paper.TABLE1['csg']['acc']} % (λ = 0.1)",
-                     f"λ = {chosen:g}: {score(rec, 'mnist')} / {score(rec, 'mnistm')}", "04_visda"))
-    if tuned and t1.get("vanilla"):
-        ranked = {**{m: (None, r) for m, r in t1.items() if r and m not in tuned}, **tuned}
-        best = max(ranked, key=lambda m: ranked[m][1]["final"]["mnistm"]["score"])
-        rows.append(("Table 1 with every λ chosen on synthetic digits: best method (seed 0)", "CSG",
-                     f"{paper.METHOD_NAMES[best]} ({score(ranked[best][1], 'mnistm')} on MNIST-M-style)", "04_visda"))
-    csg_weight = tuned.get("csg", (None,))[0]
-    settings = {"baseline": dict(method="vanilla"), "CSG, λ = 0.1 (the paper's)": dict(method="csg")}
-    if csg_weight not in (None, 0.1):
-        settings[f"CSG, λ = {csg_weight:g} (chosen on synthetic digits)"] = dict(method="csg", weight=csg_weight)
-    for label, setting in settings.items():
-        recs = [r for r in (record(**setting, seed=s) for s in SPREAD_SEEDS) if r]
-        rows.append((f"Table 1 over seeds {', '.join(map(str, SPREAD_SEEDS))} (mean ± sd), {label}", "one run per method",
-                     f"{mean_sd(recs, 'mnist')} / {mean_sd(recs, 'mnistm')}", "08_reproducibility"))
-    real = record(method="vanilla", train_split="real_train", train_size=1000)
-    synthetic = record(method="vanilla", train_size=1000)
-    p = paper.MOTIVATING_HSE
-    rows.append(("Sec. 2, energy s=0: ImageNet / real / synthetic", f"{p['imagenet']} / {p['real']} / {p['synthetic']}",
-                 f"{energy(t1['oracle'], 'mnist')} / {energy(real, 'mnist')} / {energy(synthetic, 'mnist')}",
-                 "01_motivating_example"))
-    ablation = dict(method="csg", train_size=2000, epochs=2)  # chapter 05's standard scale
-    for label, table, name, runs in (
-            ("Table 2, RandAugment", paper.TABLE2, paper.magnitude_label,
-             {m: record(magnitude=m or None, **ablation) for m in paper.TABLE2}),
-            ("Table 3, layer groups", paper.TABLE3, paper.groups_label, {g: record(stages=g, **ablation) for g in paper.TABLE3}),
-            ("Table 4, pooling", paper.TABLE4, paper.POOLING_NAMES.get,
-             {k: record(pooling=k, **ablation) for k in paper.TABLE4})):
-        for key, value in table.items():
-            rows.append((f"{label}: {name(key)} (half scale)", f"{value} %", f"{score(runs[key], 'mnist')} / {score(runs[key], 'mnistm')}",
-                         "05_ablations"))
-    # Table 5: no adaptation -> CSG (λ chosen on the held-out synthetic scenes), chapter 07's standard run.
-    seg = dict(dataset="digit_scenes", image_size=64, batch_size=8, train_size=4000, eval_size=200, epochs=2, lr=0.1)
-    base = record(method="vanilla", **seg)
-    csg = [r for r in (record(method="csg", weight=w, patch_grid=4, **seg) for w in (1.0, 75.0)) if r]
-    chosen = max(csg, key=lambda r: r["final"]["synthetic_val"]["score"]) if csg else None
-    p50, p101 = paper.TABLE5[("resnet50", "CSG")], paper.TABLE5[("resnet101", "CSG")]
-    rows.append(("Table 5, mIoU: no adaptation → CSG", f"{p50[0]} → {p50[1]} % (R-50), {p101[0]} → {p101[1]} % (R-101)",
-                 f"{score(base, 'mnistm')} → {score(chosen, 'mnistm')} (digit scenes on photos)", "07_segmentation"))
-    return pd.DataFrame(rows, columns=["claim", "paper", "this book (MNIST / MNIST-M-style)", "chapter"])

@@ -63,7 +63,7 @@ def mean_ci(values: Sequence[float], level: float = LEVEL) -> Interval:
 def paired_difference(setting: Mapping[int, float], reference: Mapping[int, float],
                       level: float = LEVEL) -> Interval:
     """Mean of ``setting[s] - reference[s]`` over the seeds s both have, with its CI."""
-    seeds = sorted(set(setting) & set(reference))
+    seeds = sorted(set(setting.keys()) & set(reference.keys()))  # keys: a pandas Series works too
     return mean_ci([setting[s] - reference[s] for s in seeds], level)
 
 

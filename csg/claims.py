@@ -1,0 +1,179 @@
+"""The paper's claims as comparisons over seeds, judged by the rule of :mod:`csg.stats`.
+
+A claim says that one setting scores higher (or, for energy, lower) than a reference
+setting: "CSG beats the baseline", "A-pool beats average pooling". Each side is a set
+of run parameters; the claim is judged on the runs recorded under ``results/`` for
+every seed of the claim, by the paired difference of the two sides and its 95 %
+interval. Nothing here trains: a claim whose runs are not all recorded says so.
+
+A side's λ may be :data:`CHOSEN`: the λ its method gets by the book's one selection
+rule, the best of :data:`csg.experiments.WEIGHT_GRID` on held-out *synthetic* images
+at the selection seed (:func:`chosen_weight`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import paper, records
+from .engine import Config, record_path
+from .experiments import ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, WEIGHT_GRID, config, selection_score
+from .stats import Interval, mean_ci, paired_difference, verdict
+
+CHOSEN = "chosen"
+# Chapter 05's scale: the ablations run at half of Table 1's (2,000 images, 2 epochs).
+ABLATION_SCALE = dict(train_size=2000, epochs=2)
+
+
+def recorded(active_profile: bool = False, **params) -> dict | None:
+    """The record of the run with these parameters, or None when it is not recorded.
+
+    By default the standard run's record in ``results/``, whatever the profile (so the
+    index's scorecard reads the same records in a test as on the site); with
+    ``active_profile``, the run of the active profile (a chapter's own smoke runs).
+    """
+    path = record_path(config(**params)) if active_profile else records.RESULTS_DIR / f"{Config(**params).run_name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def chosen_weight(method: str, grid=WEIGHT_GRID, active_profile: bool = False, **params) -> float | None:
+    """λ of ``method`` chosen on synthetic_val over ``grid`` at the selection seed (None: not all recorded)."""
+    sweep = {w: recorded(active_profile, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
+    if any(r is None for r in sweep.values()):
+        return None
+    return max(sweep, key=lambda w: selection_score(sweep[w]))
+
+
+def resolve(params: dict, grid=WEIGHT_GRID, active_profile: bool = False) -> dict | None:
+    """``params`` with a :data:`CHOSEN` λ replaced by the chosen value (None while the grid is incomplete)."""
+    if params.get("weight") != CHOSEN:
+        return params
+    rest = {k: v for k, v in params.items() if k not in ("weight", "method")}
+    weight = chosen_weight(params["method"], grid, active_profile, **rest)
+    return None if weight is None else params | {"weight": weight}
+
+
+def value(rec: dict, split: str, metric: str) -> float | None:
+    """A run's number on ``split``: accuracy or mIoU in %, or the HSE (s = 0) of its features."""
+    if "final" not in rec:  # diverged
+        return None
+    final = rec["final"][split]
+    return final["score"] * 100 if metric == "score" else final["hse"]["s0"]
+
+
+def per_seed(params: dict, seeds, split: str, metric: str = "score", active_profile: bool = False) -> dict[int, float]:
+    """{seed: value} over the recorded, finished runs of one setting."""
+    out = {}
+    for s in seeds:
+        rec = recorded(active_profile, **params | {"seed": s})
+        v = None if rec is None else value(rec, split, metric)
+        if v is not None:
+            out[s] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Claim:
+    """"``setting`` scores higher than ``reference``" (lower, for energy), as the paper reports it."""
+
+    text: str
+    source: str  # where the paper says it: "Table 1", "Sec. 2"
+    chapter: str  # the book's chapter that runs it
+    setting: dict
+    reference: dict
+    paper: tuple[float, float]  # the paper's numbers for (setting, reference)
+    seeds: tuple[int, ...]
+    metric: str = "score"  # "score": accuracy / mIoU (%); "energy": HSE s=0 (lower = more diverse)
+
+    @property
+    def direction(self) -> int:
+        """+1 when the paper has the setting higher than the reference, -1 when lower."""
+        return 1 if self.paper[0] > self.paper[1] else -1
+
+    def judge(self, split: str, common: dict | None = None, seeds=None, grid=WEIGHT_GRID,
+              active_profile: bool = False) -> dict:
+        """Both sides' means with CIs, their paired difference and the verdict on ``split``.
+
+        ``common`` adds run parameters to both sides (a chapter's dataset, scale...);
+        ``seeds`` replaces the claim's seeds, ``grid`` the λ grid.
+        """
+        seeds = self.seeds if seeds is None else tuple(seeds)
+        sides = [resolve((common or {}) | p, grid, active_profile) for p in (self.setting, self.reference)]
+        if None in sides:
+            return {"n": 0, "verdict": "pending: λ not chosen yet"}
+        a, b = (per_seed(p, seeds, split, self.metric, active_profile) for p in sides)
+        diff = paired_difference(a, b)
+        if diff.n == 0:
+            return {"n": 0, "verdict": "not run yet"}
+        out = {"setting": mean_ci(list(a.values())), "reference": mean_ci(list(b.values())),
+               "difference": diff, "n": diff.n, "verdict": verdict(diff, self.direction)}
+        if diff.n < len(seeds):
+            out["verdict"] += f" ({diff.n} of {len(seeds)} seeds)"
+        return out
+
+
+def _table1(method: str, reference: str) -> Claim:
+    names = paper.METHOD_NAMES
+    side = lambda m: dict(method=m, weight=CHOSEN) if m in REGULARIZED else dict(method=m)
+    return Claim(f"{names[method]} beats {names[reference]}", "Table 1", "04_visda", side(method), side(reference),
+                 (paper.TABLE1[method]["acc"], paper.TABLE1[reference]["acc"]), TABLE1_SEEDS)
+
+
+def _ablation(text, source, setting, reference, numbers) -> Claim:
+    base = dict(method="csg", **ABLATION_SCALE)
+    return Claim(text, source, "05_ablations", base | setting, base | reference, numbers, ABLATION_SEEDS)
+
+
+CLAIMS = (
+    _table1("csg", "vanilla"),
+    *(_table1("csg", m) for m in ("oracle", "weight_l2", "si", "feature_l2", "asg")),
+    *(_table1(m, "vanilla") for m in ("oracle", "weight_l2", "si", "feature_l2", "asg")),
+    Claim("CSG's features are more diverse than the baseline's (lower energy)", "Table 1", "04_visda",
+          dict(method="csg", weight=CHOSEN), dict(method="vanilla"),
+          (paper.TABLE1["csg"]["s0"], paper.TABLE1["vanilla"]["s0"]), TABLE1_SEEDS, metric="energy"),
+    # The oracle's backbone is ImageNet's, untouched: its features are the ImageNet model's.
+    Claim("Synthetic training makes features less diverse than ImageNet's (higher energy)", "Sec. 2", "04_visda",
+          dict(method="vanilla"), dict(method="oracle"),
+          (paper.MOTIVATING_HSE["synthetic"], paper.MOTIVATING_HSE["imagenet"]), TABLE1_SEEDS, metric="energy"),
+    _ablation("RandAugment (M = 6) helps CSG", "Table 2", dict(magnitude=6), dict(magnitude=None),
+              (paper.TABLE2[6], paper.TABLE2[0])),
+    _ablation("Layers {3, 4} beat layer 4 alone", "Table 3", dict(stages=(3, 4)), dict(stages=(4,)),
+              (paper.TABLE3[(3, 4)], paper.TABLE3[(4,)])),
+    _ablation("A-pool beats global average pooling", "Table 4", dict(pooling="a_pool"), dict(pooling="gap"),
+              (paper.TABLE4["a_pool"], paper.TABLE4["gap"])),
+)
+
+
+def scorecard(claims=CLAIMS, splits=("mnistm", "mnist")) -> pd.DataFrame:
+    """One row per claim: the paper's effect, ours (paired difference ± 95 % CI) and the verdict per split."""
+    rows = []
+    for c in claims:
+        unit = "" if c.metric == "energy" else " pts"
+        row = {"claim": c.text, "paper": f"{c.source}: {c.paper[0]:g} vs {c.paper[1]:g} "
+                                         f"({c.paper[0] - c.paper[1]:+.4g}{unit})"}
+        for split in splits:
+            j = c.judge(split)
+            row[f"ours, {split}"] = j["difference"].format(signed=True) if "difference" in j else "—"
+            row[f"verdict, {split}"] = j["verdict"]
+        row["chapter"] = c.chapter
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def claim_table(claims, splits, **judge) -> pd.DataFrame:
+    """Like :func:`scorecard`, with both sides' means ± CI, for a chapter's own claims;
+    ``judge`` goes to :meth:`Claim.judge` (the chapter's parameters, seeds, grid, profile)."""
+    rows = []
+    for c in claims:
+        for split in splits:
+            j = c.judge(split, **judge)
+            fmt = lambda key, signed=False: j[key].format(signed) if key in j else "—"
+            rows.append({"claim": c.text, "split": split, "setting": fmt("setting"), "reference": fmt("reference"),
+                         "difference": fmt("difference", True), "seeds": j["n"], "verdict": j["verdict"]})
+    return pd.DataFrame(rows).set_index(["claim", "split"])
+
+
+__all__ = ["CHOSEN", "CLAIMS", "Claim", "Interval", "chosen_weight", "claim_table", "per_seed", "recorded",
+           "resolve", "scorecard"]

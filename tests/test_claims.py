@@ -1,0 +1,54 @@
+"""Claims read the records of both sides, pair them by seed and apply the verdict rule."""
+import json
+
+import pytest
+
+from csg import claims, records
+from csg.engine import Config
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setattr(records, "RESULTS_DIR", tmp_path)
+
+    def write(score, energy=0.5, **params):
+        rec = {"final": {s: {"score": score / 100, "hse": {"s0": energy}} for s in ("synthetic_val", "mnistm")}}
+        (tmp_path / f"{Config(**params).run_name}.json").write_text(json.dumps(rec))
+    return write
+
+
+CLAIM = claims.Claim("CSG beats the baseline", "Table 1", "04_visda", dict(method="csg", weight=claims.CHOSEN),
+                     dict(method="vanilla"), (64.05, 49.3), seeds=(0, 1, 2))
+
+
+def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
+    assert CLAIM.judge("mnistm")["verdict"] == "pending: λ not chosen yet"
+    for w, val in zip(claims.WEIGHT_GRID, (40, 45, 50, 42, 30)):  # 0.1 wins on synthetic_val
+        results(val, method="csg", weight=w, seed=0)
+    assert claims.chosen_weight("csg") == 0.1
+    assert CLAIM.judge("mnistm")["verdict"] == "not run yet"  # the reference has no run
+    for s, (a, b) in enumerate([(50, 47), (51, 48), (49, 46.5)]):
+        if s:
+            results(a, method="csg", weight=0.1, seed=s)
+        results(b, method="vanilla", seed=s)
+    j = CLAIM.judge("mnistm")
+    assert j["n"] == 3 and j["difference"].mean == pytest.approx((3 + 3 + 2.5) / 3)
+    assert j["verdict"] == "reproduced"
+    assert claims.scorecard([CLAIM], splits=("mnistm",)).iloc[0]["verdict, mnistm"] == "reproduced"
+
+
+def test_a_partial_claim_says_how_many_seeds_it_rests_on(results):
+    results(50, method="oracle", seed=0)
+    results(45, method="vanilla", seed=0)
+    claim = claims.Claim("x", "Table 1", "04_visda", dict(method="oracle"), dict(method="vanilla"), (53.3, 49.3),
+                         seeds=(0, 1, 2))
+    assert claim.judge("mnistm")["verdict"] == "inconclusive (1 of 3 seeds)"
+
+
+def test_energy_claims_point_down(results):
+    claim = claims.Claim("lower energy", "Table 1", "04_visda", dict(method="oracle"), dict(method="vanilla"),
+                         (0.3188, 0.4245), seeds=(0, 1), metric="energy")
+    for s, (a, b) in enumerate([(0.30, 0.40), (0.31, 0.42)]):
+        results(50, energy=a, method="oracle", seed=s)
+        results(50, energy=b, method="vanilla", seed=s)
+    assert claim.direction == -1 and claim.judge("mnistm")["verdict"] == "reproduced"
