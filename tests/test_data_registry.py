@@ -64,8 +64,8 @@ def test_every_listed_split_is_accepted_by_its_class():
     # The registry's split lists and the classes' own lists agree.
     assert DATASET_SPLITS["digits"] == data.digits.DIGITS_SPLITS
     assert DATASET_SPLITS["digit_scenes"] == data.digit_scenes.SCENE_SPLITS
-    assert DATASET_SPLITS["visda17"] == ("train", "validation")
+    assert DATASET_SPLITS["visda17"] == ("train", "synthetic_val", "train_full", "validation")
     assert DATASET_SPLITS["cityscapes"] == ("train", "val")
     for benchmark in data.BENCHMARKS.values():
-        for name, split in [benchmark["source"], *benchmark["targets"]]:
+        for name, split in [benchmark["source"], benchmark["source_val"], *benchmark["targets"]]:
             assert split in DATASET_SPLITS[name]

@@ -8,7 +8,8 @@ name           task           splits                                    root
 digits         classification train, synthetic_val, real_train,         cache folder
                               real_train_mnistm, mnist, mnistm
 digit_scenes   segmentation   train, synthetic_val, real_train, mnistm   cache folder
-visda17        classification train, validation                         ``<data_root>/visda17``
+visda17        classification train, synthetic_val, train_full,          ``<data_root>/visda17``
+                              validation
 gta5           segmentation   all, train, val, test                     ``<data_root>/gta5``
 cityscapes     segmentation   train, val                                ``<data_root>/cityscapes``
 ============== ============== ========================================= ====================
@@ -56,7 +57,7 @@ BENCHMARKS: dict[str, dict] = {
                "targets": (("digits", "mnist"), ("digits", "mnistm"))},
     "digit_scenes": {"source": ("digit_scenes", "train"), "source_val": ("digit_scenes", "synthetic_val"),
                      "targets": (("digit_scenes", "mnistm"),)},
-    "visda17": {"source": ("visda17", "train"), "source_val": None,
+    "visda17": {"source": ("visda17", "train"), "source_val": ("visda17", "synthetic_val"),
                 "targets": (("visda17", "validation"),)},
     "gta5": {"source": ("gta5", "train"), "source_val": ("gta5", "val"),
              "targets": (("cityscapes", "val"),)},

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from torch.utils.data import Dataset
 
 from .common import DatasetFormatError, DatasetNotFoundError, open_rgb, require_dir
@@ -33,7 +34,11 @@ VISDA_CLASSES = (
     "train",
     "truck",
 )
-VISDA_SPLITS = ("train", "validation")
+# "train" and "synthetic_val" partition the official train split: a fixed, seeded 2 % of its
+# renders is held out for target-free model and λ selection ("train_full" is all of it).
+VISDA_SPLITS = ("train", "synthetic_val", "train_full", "validation")
+HELD_OUT_FRACTION = 0.02
+HELD_OUT_SEED = 2017
 VISDA_SOURCE = "http://ai.bu.edu/visda-2017/ (classification track; data/fetch_visda17.sh)"
 VISDA_LAYOUT = (
     "  <root>/train/image_list.txt         lines '<relative/path> <label 0-11>'\n"
@@ -78,12 +83,21 @@ def parse_image_list(list_file: Path, num_classes: int) -> list[tuple[str, int]]
     return entries
 
 
+def held_out_indices(n: int) -> list[int]:
+    """The held-out renders among ``n``: a fixed, seeded draw of 2 % of them (at least one)."""
+    count = max(1, round(n * HELD_OUT_FRACTION))
+    return sorted(np.random.default_rng(HELD_OUT_SEED).permutation(n)[:count].tolist())
+
+
 class VisDA17(Dataset):
     """VisDA-2017 classification split; items are ``(image, label)``.
 
     Args:
         root: folder holding ``train/`` and ``validation/``.
-        split: ``"train"`` (synthetic source) or ``"validation"`` (real target).
+        split: ``"train"`` (the synthetic source, less the held-out renders),
+            ``"synthetic_val"`` (the held-out renders: 2 % of the official train split,
+            drawn once with a fixed seed), ``"train_full"`` (the official train split,
+            all 152,397 renders, as the paper trains) or ``"validation"`` (real target).
         transform: applied to the PIL RGB image; ``None`` returns the PIL image.
 
     Images are opened lazily; a missing or unreadable one raises an error naming it.
@@ -99,7 +113,8 @@ class VisDA17(Dataset):
         self.split = split
         self.transform = transform
         require_dir(self.root, "VisDA17", VISDA_LAYOUT, VISDA_SOURCE)
-        split_dir = require_dir(self.root / split, "VisDA17", VISDA_LAYOUT, VISDA_SOURCE)
+        folder = "validation" if split == "validation" else "train"
+        split_dir = require_dir(self.root / folder, "VisDA17", VISDA_LAYOUT, VISDA_SOURCE)
         list_file = split_dir / "image_list.txt"
         if not list_file.is_file():
             raise DatasetNotFoundError(
@@ -110,6 +125,10 @@ class VisDA17(Dataset):
         self.samples = parse_image_list(list_file, self.num_classes)
         if not self.samples:
             raise DatasetFormatError(f"VisDA17: {list_file} lists no images")
+        if split in ("train", "synthetic_val"):
+            held_out = held_out_indices(len(self.samples))
+            keep = held_out if split == "synthetic_val" else sorted(set(range(len(self.samples))) - set(held_out))
+            self.samples = [self.samples[i] for i in keep]
         self.targets = [label for _, label in self.samples]
 
     def __len__(self) -> int:
