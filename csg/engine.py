@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class Config:
     eval_size: int | None = 1000  # images per evaluation split (None = the whole split)
     seed: int = 0
     device: str = "auto"
-    num_workers: int = 0
+    num_workers: int | None = None  # data-loading processes; None: 0 on a CPU, several per GPU
     run_dir: str | None = None  # checkpoints; None = the repository's runs/
     results_dir: str | None = None  # None = the repository's results/
     name: str | None = None
@@ -146,6 +147,8 @@ class Config:
         need(self.tau > 0, f"tau must be > 0, got {self.tau}")
         need(self.magnitude in ("auto", None) or (isinstance(self.magnitude, int) and 0 <= self.magnitude <= 30),
              f"magnitude must be 'auto', None or an integer in [0, 30], got {self.magnitude!r}")
+        need(self.num_workers is None or (isinstance(self.num_workers, int) and self.num_workers >= 0),
+             "num_workers must be None (automatic) or an integer >= 0")
         need(self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be 'auto', 'cpu' or 'cuda[:N]'")
         need(self.patch_grid is None or self.patch_grid >= 1, "patch_grid must be None or >= 1")
         if self.method == "csg" and self.patch_grid:
@@ -258,7 +261,17 @@ def eval_loader(bench: Benchmark, cfg: Config, backbone, split: str) -> DataLoad
     ds = subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
     rank, world_size = world()
     sampler = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
-    return DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=sampler, num_workers=cfg.num_workers)
+    return DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=sampler,
+                      **loader_options(cfg, resolve_device(cfg.device)))
+
+
+def loader_options(cfg: Config, device: torch.device) -> dict:
+    """Worker processes, pinned memory and persistent workers on a GPU, so decoding and
+    augmenting never leave it idle; the main process on a CPU, whose cores train."""
+    workers = cfg.num_workers
+    if workers is None:
+        workers = 0 if device.type != "cuda" else min(8, (os.cpu_count() or 1) // max(1, torch.cuda.device_count()))
+    return {"num_workers": workers, "pin_memory": device.type == "cuda", "persistent_workers": workers > 0}
 
 
 def _to(x, device):
@@ -385,7 +398,7 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     sampler = torch.utils.data.DistributedSampler(train_set, world_size, rank, seed=cfg.seed) if world_size > 1 else None
     g = torch.Generator()
     loader = DataLoader(train_set, cfg.batch_size // world_size, shuffle=sampler is None, sampler=sampler,
-                        drop_last=True, num_workers=cfg.num_workers, generator=g)
+                        drop_last=True, generator=g, **loader_options(cfg, device))
     if len(loader) == 0:
         raise ValueError(f"train_size {len(train_set)} gives no full batch of {cfg.batch_size}")
     eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)

@@ -9,6 +9,7 @@ numbers never reach ``results/``.
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 import textwrap
 from pathlib import Path
@@ -46,14 +47,23 @@ def config(**params) -> Config:
     return Config(**sizes | params | dict(run_dir=f"{_SMOKE_DIR}/runs", results_dir=f"{_SMOKE_DIR}/results"))
 
 
-def run(**params) -> dict:
+def run(gpus: int = 1, **params) -> dict:
     """The record of a run: read from its results folder when recorded there, else trained now.
 
-    A run whose loss diverged is recorded as such (``"diverged"`` instead of ``"final"``).
+    With ``gpus`` > 1 the run trains data-parallel in ``gpus`` processes under torchrun
+    (one per GPU; gloo processes on a CPU), and its record is read as usual. A run whose
+    loss diverged is recorded as such (``"diverged"`` instead of ``"final"``).
     """
     cfg = config(**params)
     path = record_path(cfg)
-    if not path.exists():
+    if not path.exists() and gpus > 1:
+        from .train import command
+        done = subprocess.run(command(cfg, gpus), cwd=records.REPO_ROOT, capture_output=True, text=True)
+        print(done.stdout, end="")  # the per-epoch lines, into the chapter
+        if done.returncode != 0 and not path.exists():
+            raise RuntimeError(f"torchrun with {gpus} processes failed (exit {done.returncode}): "
+                               + " ".join(command(cfg, gpus)) + "\n" + done.stderr[-3000:])
+    elif not path.exists():
         try:
             train(cfg)
         except FloatingPointError:
@@ -67,12 +77,12 @@ def selection_score(rec: dict) -> float:
     return rec["final"]["synthetic_val"]["score"] if "final" in rec else float("-inf")
 
 
-def choose_weight(method: str, grid=WEIGHT_GRID, **params) -> tuple[float, dict[float, dict]]:
+def choose_weight(method: str, grid=WEIGHT_GRID, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
     """λ for ``method``: each value of ``grid`` run at the selection seed, the best on synthetic_val kept.
 
     Returns the chosen λ and every candidate's record, by λ.
     """
-    sweep = {w: run(method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
+    sweep = {w: run(gpus, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     return max(sweep, key=lambda w: selection_score(sweep[w])), sweep
 
 

@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 import typing
 
 import torch.distributed as dist
@@ -43,6 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def command(cfg: Config, gpus: int = 1) -> list[str]:
+    """The shell command that trains ``cfg``: ``python -m csg.train ...``, or under
+    ``torchrun --nproc_per_node gpus`` for data-parallel training (gloo on a CPU)."""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"] \
+        if gpus > 1 else [sys.executable]
+    flags = []
+    for f in dataclasses.fields(Config):
+        value = getattr(cfg, f.name)
+        if value == f.default:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, tuple):
+            flags += [flag, *map(str, value)]
+        else:
+            flags.append(f"{flag}={'none' if value is None else value}")
+    return launcher + ["-m", "csg.train", *flags]
+
+
 def main(argv=None) -> None:
     args = vars(_parser().parse_args(argv))
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # launched by torchrun
@@ -53,6 +74,9 @@ def main(argv=None) -> None:
             torch.cuda.set_device(args["device"])
     try:
         result = train(Config(**args))
+    except (ValueError, FileNotFoundError) as error:  # bad parameters or data: one line, no traceback
+        print(f"python -m csg.train: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

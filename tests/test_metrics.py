@@ -216,6 +216,11 @@ def test_coarse_oracle_loses_a_thin_line_by_hand():
     assert coarse_oracle_miou(torch.where(target == 1, 255, 0), 8, 2) == pytest.approx(1.0)
 
 
-def test_coarse_oracle_rejects_a_stride_that_does_not_divide_the_map():
-    with pytest.raises(ValueError, match="dividing the map size"):
-        coarse_oracle_miou(torch.zeros(12, 12, dtype=torch.long), 8, 2)
+def test_coarse_oracle_pads_a_map_the_stride_does_not_divide_with_ignored_pixels():
+    g = torch.Generator().manual_seed(0)
+    target = (torch.rand(2, 12, 20, generator=g) > 0.6).long()  # 12 x 20: not whole 8 x 8 cells
+    padded = torch.full((2, 16, 24), 255, dtype=torch.long)
+    padded[:, :12, :20] = target
+    assert coarse_oracle_miou(target, 8, 2) == pytest.approx(coarse_oracle_miou(padded, 8, 2))
+    with pytest.raises(ValueError, match="dividing the map size"):  # nothing to pad with
+        coarse_oracle_miou(torch.zeros(12, 12, dtype=torch.long), 8, 2, ignore_index=None)
