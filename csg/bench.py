@@ -7,6 +7,9 @@ backward, SGD update) of
              from f_e,o itself (``key_attention="teacher"``, no extra forward);
   csg_paper_attention -- the same with the key attention from f_e on the key view, as
              the paper and the official code (one more forward of f_e, without grad).
+Each variant's *floor* is what it cannot avoid: a plain step plus the no-grad forwards
+of the backbone it needs (one, of f_e,o, for ``csg``; two, of f_e,o and of f_e on the
+key view, for ``csg_paper_attention``). The no-grad forward is timed in the same loop.
 Steps alternate within each repeat, and each ratio is taken pair by pair, so a change
 in machine load affects both sides of a ratio alike. The last printed line is JSON.
 Random weights: speed does not depend on them.
@@ -69,18 +72,32 @@ def run(arch="resnet50", batch_size=8, image_size=224, device="auto", repeats=6,
         _sync(device)
         return time.perf_counter() - t0
 
-    times = {name: [] for name in steps}
+    def one_forward():  # what f_e,o (or f_e on the key view) costs: a forward without autograd
+        _sync(device)
+        t0 = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            steps["csg"].teacher(key)
+        _sync(device)
+        return time.perf_counter() - t0
+
+    times = {name: [] for name in (*steps, "forward")}
     for r in range(warmup + repeats):
         for name in steps:
             t = one_step(name)
             if r >= warmup:
                 times[name].append(t)
+        t = one_forward()
+        if r >= warmup:
+            times["forward"].append(t)
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    ratio = lambda name: statistics.median(c / v for c, v in zip(times[name], times["vanilla"]))
+    pairs = lambda name: zip(times[name], times["vanilla"], times["forward"])
+    ratio = lambda name: statistics.median(c / v for c, v, _ in pairs(name))
+    floor = lambda name, forwards: statistics.median((v + forwards * f) / v for _, v, f in pairs(name))
     out = {"arch": arch, "batch_size": batch_size, "image_size": image_size, "repeats": repeats,
-           "vanilla_s": med["vanilla"], "csg_s": med["csg"], "ratio": ratio("csg"),
-           "csg_paper_attention_s": med["csg_paper_attention"],
+           "vanilla_s": med["vanilla"], "forward_s": med["forward"], "csg_s": med["csg"], "ratio": ratio("csg"),
+           "floor": floor("csg", 1), "csg_paper_attention_s": med["csg_paper_attention"],
            "ratio_paper_attention": ratio("csg_paper_attention"),
+           "floor_paper_attention": floor("csg_paper_attention", 2),
            "vanilla_img_per_s": batch_size / med["vanilla"], "csg_img_per_s": batch_size / med["csg"],
            **{k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")}}
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
