@@ -114,6 +114,19 @@ def scores(rec: dict, splits) -> dict[str, float | None]:
     return {s: rec["final"][s]["score"] * 100 if "final" in rec else None for s in splits}
 
 
+def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:
+    """Final scores (%) of runs keyed by (setting, seed): one row per run, NaN where one diverged."""
+    table = pd.DataFrame({key: scores(rec, splits) for key, rec in runs.items()}).T.astype(float)
+    table.index.names = ["setting", "seed"]
+    return table
+
+
+def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed)."""
+    from .stats import mean_ci
+    return per_seed.groupby(level=0, sort=False).agg(lambda x: mean_ci(x.dropna()).format())
+
+
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
     """One row per run, the final score on each evaluated split (in % by default)."""
     rows = {}
