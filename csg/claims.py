@@ -88,6 +88,11 @@ class Claim:
     metric: str = "score"  # "score": accuracy / mIoU (%); "energy": HSE s=0 (lower = more diverse)
 
     @property
+    def digits(self) -> int:
+        """Decimals to print: energies differ in the third decimal, accuracies in the first."""
+        return 4 if self.metric == "energy" else 2
+
+    @property
     def direction(self) -> int:
         """+1 when the paper has the setting higher than the reference, -1 when lower."""
         return 1 if self.paper[0] > self.paper[1] else -1
@@ -155,7 +160,7 @@ def scorecard(claims=CLAIMS, splits=("mnistm", "mnist")) -> pd.DataFrame:
                                          f"({c.paper[0] - c.paper[1]:+.4g}{unit})"}
         for split in splits:
             j = c.judge(split)
-            row[f"ours, {split}"] = j["difference"].format(signed=True) if "difference" in j else "—"
+            row[f"ours, {split}"] = j["difference"].format(True, c.digits) if "difference" in j else "—"
             row[f"verdict, {split}"] = j["verdict"]
         row["chapter"] = c.chapter
         rows.append(row)
@@ -169,7 +174,7 @@ def claim_table(claims, splits, **judge) -> pd.DataFrame:
     for c in claims:
         for split in splits:
             j = c.judge(split, **judge)
-            fmt = lambda key, signed=False: j[key].format(signed) if key in j else "—"
+            fmt = lambda key, signed=False: j[key].format(signed, c.digits) if key in j else "—"
             rows.append({"claim": c.text, "split": split, "setting": fmt("setting"), "reference": fmt("reference"),
                          "difference": fmt("difference", True), "seeds": j["n"], "verdict": j["verdict"]})
     return pd.DataFrame(rows).set_index(["claim", "split"])

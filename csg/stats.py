@@ -37,12 +37,12 @@ class Interval:
     def half_width(self) -> float:
         return (self.high - self.low) / 2
 
-    def format(self, signed: bool = False) -> str:
+    def format(self, signed: bool = False, digits: int = 2) -> str:
         """"47.56 ± 1.20" (or "+1.03 ± 2.10" when ``signed``); "(1 seed)" without an interval."""
-        mean = f"{self.mean:+.2f}" if signed else f"{self.mean:.2f}"
+        mean = f"{self.mean:{'+' if signed else ''}.{digits}f}"
         if self.n < 2:
             return f"{mean} (1 seed)" if self.n == 1 else "—"
-        return f"{mean} ± {self.half_width:.2f}"
+        return f"{mean} ± {self.half_width:.{digits}f}"
 
 
 def mean_ci(values: Sequence[float], level: float = LEVEL) -> Interval:
