@@ -72,6 +72,21 @@ def run(gpus: int = 1, **params) -> dict:
     return json.loads(path.read_text()) | {"record": path.name}
 
 
+def measures_dir() -> Path:
+    """Where measurements that are not a training run's record go (results/measures/; smoke: a temporary folder)."""
+    config()  # creates the smoke folder when in the smoke profile
+    return (Path(_SMOKE_DIR) / "results" if is_smoke() else records.RESULTS_DIR) / "measures"
+
+
+def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
+    """Record a measurement made from trained runs (e.g. an attention share per seed), with
+    the records it was measured on and its provenance, as ``measures/<name>.json``."""
+    from .engine import resolve_device
+    return records.write_json(measures_dir() / f"{name}.json",
+                              {"values": values, "runs": {k: r.get("record") for k, r in runs.items()},
+                               **records.provenance(resolve_device("auto"))})
+
+
 def selection_score(rec: dict) -> float:
     """Score on the held-out synthetic split, the only one λ and settings are chosen on (-inf: diverged)."""
     return rec["final"]["synthetic_val"]["score"] if "final" in rec else float("-inf")

@@ -52,3 +52,16 @@ def test_energy_claims_point_down(results):
         results(50, energy=a, method="oracle", seed=s)
         results(50, energy=b, method="vanilla", seed=s)
     assert claim.direction == -1 and claim.judge("mnistm")["verdict"] == "reproduced"
+
+
+def test_a_measured_claim_reads_its_chapters_measurement(results, tmp_path, monkeypatch):
+    from csg import experiments
+    monkeypatch.setattr(experiments, "is_smoke", lambda: False)
+    claim = claims.Claim("maps on the digit", "Fig. 5", "06_attention", None, None, (1, 0), seeds=(0, 1, 2),
+                         measure="share")
+    assert claim.judge("mnistm")["verdict"] == "not run yet"
+    experiments.save_measure("share", {"mnistm": {"setting": {0: 30.0, 1: 31.0, 2: 29.5},
+                                                  "reference": {0: 25.0, 1: 26.5, 2: 24.0}}}, runs={})
+    assert (tmp_path / "measures" / "share.json").exists()
+    j = claim.judge("mnistm")
+    assert j["n"] == 3 and j["difference"].mean == pytest.approx((5 + 4.5 + 5.5) / 3) and j["verdict"] == "reproduced"
