@@ -137,9 +137,12 @@ def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:
 
 
 def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed)."""
+    """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed);
+    energies (columns named "HSE ...") to 4 decimals, scores to 2."""
     from .stats import mean_ci
-    return per_seed.groupby(level=0, sort=False).agg(lambda x: mean_ci(x.dropna()).format())
+    return pd.DataFrame({col: per_seed[col].groupby(level=0, sort=False).agg(
+        lambda x, d=4 if str(col).startswith("HSE") else 2: mean_ci(x.dropna()).format(digits=d))
+        for col in per_seed.columns})
 
 
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
