@@ -121,7 +121,7 @@ class Claim:
         else:
             sides = [resolve((common or {}) | p, grid, active_profile) for p in (self.setting, self.reference)]
             if None in sides:
-                return {"n": 0, "verdict": "pending: λ not chosen yet"}
+                return {"n": 0, "verdict": "not run yet: λ grid incomplete"}
             a, b = (per_seed(p, seeds, split, self.metric, active_profile) for p in sides)
         diff = paired_difference(a, b)
         if diff.n == 0:

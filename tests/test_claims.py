@@ -22,7 +22,7 @@ CLAIM = claims.Claim("CSG beats the baseline", "Table 1", "04_visda", dict(metho
 
 
 def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
-    assert CLAIM.judge("mnistm")["verdict"] == "pending: λ not chosen yet"
+    assert CLAIM.judge("mnistm")["verdict"] == "not run yet: λ grid incomplete"
     for w, val in zip(claims.WEIGHT_GRID, (40, 45, 50, 42, 30)):  # 0.1 wins on synthetic_val
         results(val, method="csg", weight=w, seed=0)
     assert claims.chosen_weight("csg") == 0.1
