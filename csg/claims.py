@@ -19,8 +19,8 @@ import pandas as pd
 
 from . import paper, records
 from .engine import Config, record_path
-from .experiments import (ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, WEIGHT_GRID, config, measures_dir,
-                          selection_score)
+from .experiments import (ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, WEIGHT_GRID, best_weight, config,
+                          measures_dir)
 from .stats import Interval, mean_ci, paired_difference, verdict
 
 CHOSEN = "chosen"
@@ -35,7 +35,7 @@ def recorded(active_profile: bool = False, **params) -> dict | None:
     index's scorecard reads the same records in a test as on the site); with
     ``active_profile``, the run of the active profile (a chapter's own smoke runs).
     """
-    path = record_path(config(**params)) if active_profile else records.RESULTS_DIR / f"{Config(**params).run_name}.json"
+    path = record_path(config(**params) if active_profile else Config(**params))
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -44,7 +44,7 @@ def chosen_weight(method: str, grid=WEIGHT_GRID, active_profile: bool = False, *
     sweep = {w: recorded(active_profile, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     if any(r is None for r in sweep.values()):
         return None
-    return max(sweep, key=lambda w: selection_score(sweep[w]))
+    return best_weight(sweep)
 
 
 def resolve(params: dict, grid=WEIGHT_GRID, active_profile: bool = False) -> dict | None:

@@ -37,14 +37,19 @@ def given(**params) -> dict:
     return {k: v for k, v in params.items() if v is not None}
 
 
+def smoke_dir() -> Path:
+    """The smoke profile's folder for runs and results: temporary, one per process."""
+    global _SMOKE_DIR
+    _SMOKE_DIR = _SMOKE_DIR or tempfile.mkdtemp(prefix="csg-smoke-")
+    return Path(_SMOKE_DIR)
+
+
 def config(**params) -> Config:
     """A run's configuration: the engine's defaults (smoke: tiny sizes), then ``params``."""
-    global _SMOKE_DIR
     if not is_smoke():
         return Config(**params)
-    _SMOKE_DIR = _SMOKE_DIR or tempfile.mkdtemp(prefix="csg-smoke-")
     sizes = SMOKE.get(params.get("dataset", "digits"), {})
-    return Config(**sizes | params | dict(run_dir=f"{_SMOKE_DIR}/runs", results_dir=f"{_SMOKE_DIR}/results"))
+    return Config(**sizes | params | dict(run_dir=str(smoke_dir() / "runs"), results_dir=str(smoke_dir() / "results")))
 
 
 def run(gpus: int = 1, **params) -> dict:
@@ -74,8 +79,7 @@ def run(gpus: int = 1, **params) -> dict:
 
 def measures_dir() -> Path:
     """Where measurements that are not a training run's record go (results/measures/; smoke: a temporary folder)."""
-    config()  # creates the smoke folder when in the smoke profile
-    return (Path(_SMOKE_DIR) / "results" if is_smoke() else records.RESULTS_DIR) / "measures"
+    return (smoke_dir() / "results" if is_smoke() else records.RESULTS_DIR) / "measures"
 
 
 def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
@@ -92,13 +96,18 @@ def selection_score(rec: dict) -> float:
     return rec["final"]["synthetic_val"]["score"] if "final" in rec else float("-inf")
 
 
+def best_weight(sweep: dict[float, dict]) -> float:
+    """The λ whose record scores best on synthetic_val: the book's one selection rule."""
+    return max(sweep, key=lambda w: selection_score(sweep[w]))
+
+
 def choose_weight(method: str, grid=WEIGHT_GRID, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
     """λ for ``method``: each value of ``grid`` run at the selection seed, the best on synthetic_val kept.
 
     Returns the chosen λ and every candidate's record, by λ.
     """
     sweep = {w: run(gpus, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
-    return max(sweep, key=lambda w: selection_score(sweep[w])), sweep
+    return best_weight(sweep), sweep
 
 
 def trained_model(**params):
