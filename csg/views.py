@@ -10,7 +10,7 @@ the same region), and only CSG's key view is colour-jittered.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -39,6 +39,7 @@ class Benchmark:
     targets: dict[str, tuple[str, str]]
     root: str | None
     class_names: tuple[str, ...]
+    real_train: dict[str, str] = field(default_factory=dict)  # target -> split of real training images
 
     @property
     def num_classes(self) -> int:
@@ -72,7 +73,7 @@ def benchmark(name: str, data_root: str | None = None) -> Benchmark:
     # A target is reported by its split's name, or by its dataset's when that differs (GTA5 -> Cityscapes).
     targets = {(split if ds == source else ds): (ds, split) for ds, split in spec["targets"]}
     return Benchmark(name, DATASET_TASKS[source], spec["source"], spec["source_val"], targets, data_root,
-                     tuple(CLASS_NAMES[source]))
+                     tuple(CLASS_NAMES[source]), dict(spec.get("real_train", {})))
 
 
 def _to_tensor(mean, std):
