@@ -182,3 +182,26 @@ def test_a_default_lambda_given_explicitly_is_the_same_run():
     assert Config(method="vanilla").run_name == Config(method="vanilla", weight=3.0).run_name
     assert Config(method="csg").run_name != Config(method="csg", weight=1.0).run_name
     assert Config(method="weight_l2").run_name != Config(method="weight_l2", weight=0.1).run_name
+
+
+# The book finds its recorded runs by name. A refactor that changed any of these names would
+# orphan every record under results/ (and retrain, or silently show nothing).
+RECORDED = {
+    "digits-csg-efficientnet_lite0-seed0-c714f9f8": dict(method="csg", weight=0.1),
+    "digits-csg-efficientnet_lite0-seed0-7a05df83": dict(method="csg", weight=1.0),
+    "digits-vanilla-efficientnet_lite0-seed3-a66777d2": dict(method="vanilla", seed=3),
+    "digits-vanilla-efficientnet_lite0-seed1-1ca68ef9": dict(method="vanilla", magnitude=6, seed=1),
+    "digits-oracle-efficientnet_lite0-seed0-c8ef1827": dict(method="oracle"),
+    "digits-csg-efficientnet_lite0-seed1-960c70eb": dict(method="csg", magnitude=None, seed=1, train_size=2000,
+                                                         epochs=2),
+    "digits-csg-efficientnet_lite0-seed0-0eb5f634": dict(method="csg", stages=(4,), train_size=2000, epochs=2),
+    "digits-csg-efficientnet_lite0-seed1-499215bb": dict(method="csg", seed=1, queue_size=65536, ema_momentum=0.999,
+                                                         warmup_iters=100, train_size=2000, epochs=2),
+}
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_recorded_runs_keep_their_names(name):
+    from csg import records
+    assert Config(**RECORDED[name]).run_name == name
+    assert (records.RESULTS_DIR / f"{name}.json").exists()
