@@ -6,6 +6,7 @@ nbval starts each notebook's kernel in the notebook's folder (book/), with this
 process's environment: the repository root goes on its PYTHONPATH so ``import csg``
 works in a checkout that has not been pip-installed.
 """
+
 import os
 from pathlib import Path
 

@@ -11,4 +11,5 @@ Modules, one paper concept each:
     augment       -- RandAugment views
     data          -- VisDA-17, GTA5, Cityscapes and the offline synthetic-to-real benchmark
 """
+
 __version__ = "0.1.0"

@@ -12,9 +12,10 @@ pointing game" of Score-CAM); a map spread uniformly scores the mask's area frac
 The library computes the maps; this module only adapts our models to it (f_e returns
 ``(logits, stage_maps)``, Grad-CAM wants logits) and prepares the inputs.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -40,8 +41,13 @@ def last_stage(model: nn.Module) -> nn.Module:
     return model.backbone.stages[-1]
 
 
-def grad_cam(model: nn.Module, images: torch.Tensor, classes: Sequence[int] | None = None,
-             layer: nn.Module | None = None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def grad_cam(
+    model: nn.Module,
+    images: torch.Tensor,
+    classes: Sequence[int] | None = None,
+    layer: nn.Module | None = None,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
     """Grad-CAM maps of ``model`` on ``images`` (N, 3, H, W), through ``pytorch_grad_cam.GradCAM``.
 
     Args:
@@ -71,10 +77,10 @@ def grad_cam(model: nn.Module, images: torch.Tensor, classes: Sequence[int] | No
         for start in range(0, len(images), batch_size):
             # requires_grad on the input: the layer's output then has a gradient even
             # when no parameter before it is trainable (e.g. a frozen backbone).
-            x = images[start:start + batch_size].to(device).requires_grad_(True)
+            x = images[start : start + batch_size].to(device).requires_grad_(True)
             with torch.no_grad():
                 pred = wrapped(x).argmax(1).cpu()
-            wanted = pred if classes is None else classes[start:start + batch_size]
+            wanted = pred if classes is None else classes[start : start + batch_size]
             targets = [ClassifierOutputTarget(int(c)) for c in wanted]
             cams.append(cam(input_tensor=x, targets=targets))
             preds.append(pred.numpy())
@@ -153,9 +159,15 @@ def paired_difference(a, b) -> dict:
     d = b - a
     se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
     mean = float(d.mean()) if n else float("nan")
-    return {"mean_a": float(a.mean()) if n else float("nan"), "mean_b": float(b.mean()) if n else float("nan"),
-            "diff": mean, "se": se, "ci95": (mean - 1.96 * se, mean + 1.96 * se),
-            "b_higher": float((d > 0).mean()) if n else float("nan"), "n": n}
+    return {
+        "mean_a": float(a.mean()) if n else float("nan"),
+        "mean_b": float(b.mean()) if n else float("nan"),
+        "diff": mean,
+        "se": se,
+        "ci95": (mean - 1.96 * se, mean + 1.96 * se),
+        "b_higher": float((d > 0).mean()) if n else float("nan"),
+        "n": n,
+    }
 
 
 def plot_cams(images, labels, cams: dict, class_names, mean=None, std=None, n: int = 8, size: float = 1.5):
@@ -179,8 +191,11 @@ def plot_cams(images, labels, cams: dict, class_names, mean=None, std=None, n: i
         for r, (maps, preds) in enumerate(cams.values(), start=1):
             overlay_attention(axes[r, j], image, maps[j], vmax=1.0, colorbar=False)
             right = int(preds[j]) == int(labels[j])
-            axes[r, j].set_title(f"{class_names[int(preds[j])]} {'✓' if right else '✗'}", fontsize=8,
-                                 color="black" if right else "firebrick")
+            axes[r, j].set_title(
+                f"{class_names[int(preds[j])]} {'✓' if right else '✗'}",
+                fontsize=8,
+                color="black" if right else "firebrick",
+            )
     for r, name in enumerate(["image", *cams], start=0):
         axes[r, 0].set_ylabel(name, fontsize=8)
     fig.tight_layout()

@@ -1,7 +1,8 @@
 """Image augmentation T(.) of Sec. 3.2: RandAugment, two independent views."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torchvision import transforms as T
 

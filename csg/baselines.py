@@ -13,6 +13,7 @@ feature/output space (FeatureL2, ASGDistillation).
     Feature l2 distance  FeatureL2
     ASG                  ASGDistillation
 """
+
 from __future__ import annotations
 
 import copy
@@ -53,8 +54,11 @@ class _AnchoredToImageNet(Regularizer):
 
     def __init__(self, student_backbone: nn.Module, weight: float):
         super().__init__(weight)
-        named = [(n, p) for n, p in student_backbone.named_parameters()
-                 if p.requires_grad and not n.startswith("imagenet_classifier.")]
+        named = [
+            (n, p)
+            for n, p in student_backbone.named_parameters()
+            if p.requires_grad and not n.startswith("imagenet_classifier.")
+        ]
         if not named:
             raise ValueError("student_backbone has no trainable parameters to anchor")
         self.param_names = [n for n, _ in named]
@@ -137,8 +141,9 @@ class SynapticIntelligence(_AnchoredToImageNet):
 
     @torch.no_grad()
     def after_step(self) -> None:
-        for p, a, w, o, prev in zip(self.params, self.anchors, self.omegas, self.importances,
-                                    self._buffers_named("previous")):
+        for p, a, w, o, prev in zip(
+            self.params, self.anchors, self.omegas, self.importances, self._buffers_named("previous")
+        ):
             if p.grad is not None:  # a parameter the step did not reach has no path to add
                 w.sub_(p.grad * (p - prev))
             prev.copy_(p)
@@ -191,8 +196,10 @@ class ASGDistillation(Regularizer):
     def __init__(self, imagenet_classifier: nn.Module | None, weight: float, temperature: float = 1.0):
         super().__init__(weight)
         if imagenet_classifier is None:
-            raise ValueError("ASG needs the ImageNet classifier: build the backbone with weights='imagenet' "
-                             "and pass backbone.imagenet_classifier")
+            raise ValueError(
+                "ASG needs the ImageNet classifier: build the backbone with weights='imagenet' "
+                "and pass backbone.imagenet_classifier"
+            )
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0 (ASG uses 1.0), got {temperature}")
         self.temperature = float(temperature)
@@ -207,5 +214,6 @@ class ASGDistillation(Regularizer):
         student = self.classifier(global_avg_pool(features.student[-1])) / self.temperature
         with torch.no_grad():
             teacher = self.classifier(global_avg_pool(features.teacher[-1])) / self.temperature
-        return F.kl_div(F.log_softmax(student, dim=1), F.log_softmax(teacher, dim=1),
-                        reduction="batchmean", log_target=True)
+        return F.kl_div(
+            F.log_softmax(student, dim=1), F.log_softmax(teacher, dim=1), reduction="batchmean", log_target=True
+        )

@@ -14,6 +14,7 @@ Steps alternate within each repeat, and each ratio is taken pair by pair, so a c
 in machine load affects both sides of a ratio alike. The last printed line is JSON.
 Random weights: speed does not depend on them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,14 @@ def make_steps(arch: str, device: torch.device, queue_size: int = 65536) -> dict
     teacher = Frozen(backbone)
     steps = {"vanilla": TrainStep(model, NoRegularizer(), None)}
     for name, attention in (("csg", "teacher"), ("csg_paper_attention", "student")):
-        reg = CSG(backbone.channels, stages=(3, 4), weight=0.1, pooling="a_pool", queue_size=queue_size,
-                  key_attention=attention)
+        reg = CSG(
+            backbone.channels,
+            stages=(3, 4),
+            weight=0.1,
+            pooling="a_pool",
+            queue_size=queue_size,
+            key_attention=attention,
+        )
         steps[name] = TrainStep(model, reg, teacher)
     for s in steps.values():
         s.to(device, memory_format=torch.channels_last).train()
@@ -93,19 +100,30 @@ def run(arch="resnet50", batch_size=8, image_size=224, device="auto", repeats=6,
     pairs = lambda name: zip(times[name], times["vanilla"], times["forward"])
     ratio = lambda name: statistics.median(c / v for c, v, _ in pairs(name))
     floor = lambda name, forwards: statistics.median((v + forwards * f) / v for _, v, f in pairs(name))
-    out = {"arch": arch, "batch_size": batch_size, "image_size": image_size, "repeats": repeats,
-           "vanilla_s": med["vanilla"], "forward_s": med["forward"], "csg_s": med["csg"], "ratio": ratio("csg"),
-           "floor": floor("csg", 1), "csg_paper_attention_s": med["csg_paper_attention"],
-           "ratio_paper_attention": ratio("csg_paper_attention"),
-           "floor_paper_attention": floor("csg_paper_attention", 2),
-           "vanilla_img_per_s": batch_size / med["vanilla"], "csg_img_per_s": batch_size / med["csg"],
-           **{k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")}}
+    out = {
+        "arch": arch,
+        "batch_size": batch_size,
+        "image_size": image_size,
+        "repeats": repeats,
+        "vanilla_s": med["vanilla"],
+        "forward_s": med["forward"],
+        "csg_s": med["csg"],
+        "ratio": ratio("csg"),
+        "floor": floor("csg", 1),
+        "csg_paper_attention_s": med["csg_paper_attention"],
+        "ratio_paper_attention": ratio("csg_paper_attention"),
+        "floor_paper_attention": floor("csg_paper_attention", 2),
+        "vanilla_img_per_s": batch_size / med["vanilla"],
+        "csg_img_per_s": batch_size / med["csg"],
+        **{k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")},
+    }
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m csg.bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m csg.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--arch", default="resnet50")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--image-size", type=int, default=224)

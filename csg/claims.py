@@ -10,18 +10,28 @@ A side's λ may be :data:`CHOSEN`: the λ its method gets by the book's one sele
 rule, the best of :data:`csg.experiments.WEIGHT_GRID` on held-out *synthetic* images
 at the selection seed (:func:`chosen_weight`).
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
 from . import paper, records
 from .data import BENCHMARKS
 from .engine import Config, record_path
-from .experiments import (ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, WEIGHT_GRID, best_weight, config,
-                          measures_dir)
+from .experiments import (
+    ABLATION_SEEDS,
+    REGULARIZED,
+    SELECTION_SEED,
+    TABLE1_SEEDS,
+    WEIGHT_GRID,
+    best_weight,
+    config,
+    measures_dir,
+)
 from .stats import Interval, mean_ci, paired_difference, verdict
 
 CHOSEN = "chosen"
@@ -81,7 +91,7 @@ def per_seed(params: dict, seeds, split: str, metric: str = "score", active_prof
 
 @dataclass(frozen=True)
 class Claim:
-    """"``setting`` scores higher than ``reference``" (lower, for energy), as the paper reports it."""
+    """ "``setting`` scores higher than ``reference``" (lower, for energy), as the paper reports it."""
 
     text: str
     source: str  # where the paper says it: "Table 1", "Sec. 2"
@@ -108,8 +118,9 @@ class Claim:
         """+1 when the paper has the setting higher than the reference, -1 when lower."""
         return 1 if self.paper[0] > self.paper[1] else -1
 
-    def judge(self, split: str, common: dict | None = None, seeds=None, grid=WEIGHT_GRID,
-              active_profile: bool = False) -> dict:
+    def judge(
+        self, split: str, common: dict | None = None, seeds=None, grid=WEIGHT_GRID, active_profile: bool = False
+    ) -> dict:
         """Both sides' means with CIs, their paired difference and the verdict on ``split``.
 
         ``common`` sets run parameters of both sides (a chapter's dataset, scale...);
@@ -121,8 +132,10 @@ class Claim:
             if not path.exists():
                 return {"n": 0, "verdict": "not run yet"}
             values = json.loads(path.read_text())["values"].get(split, {})
-            a, b = ({int(s): v for s, v in values.get(side, {}).items() if int(s) in seeds}
-                    for side in ("setting", "reference"))
+            a, b = (
+                {int(s): v for s, v in values.get(side, {}).items() if int(s) in seeds}
+                for side in ("setting", "reference")
+            )
         elif self.setting is None:  # judged in its chapter, from what no record holds yet
             return {"n": 0, "verdict": f"judged in {self.chapter} (not recorded yet)"}
         elif self.setting_by_split is not None and split not in self.setting_by_split:
@@ -137,8 +150,13 @@ class Claim:
         diff = paired_difference(a, b)
         if diff.n == 0:
             return {"n": 0, "verdict": "not run yet"}
-        out = {"setting": mean_ci(list(a.values())), "reference": mean_ci(list(b.values())),
-               "difference": diff, "n": diff.n, "verdict": verdict(diff, self.direction)}
+        out = {
+            "setting": mean_ci(list(a.values())),
+            "reference": mean_ci(list(b.values())),
+            "difference": diff,
+            "n": diff.n,
+            "verdict": verdict(diff, self.direction),
+        }
         if diff.n < len(seeds):
             out["verdict"] += f" ({diff.n} of {len(seeds)} seeds)"
         return out
@@ -147,8 +165,15 @@ class Claim:
 def _table1(method: str, reference: str) -> Claim:
     names = paper.METHOD_NAMES
     side = lambda m: dict(method=m, weight=CHOSEN) if m in REGULARIZED else dict(method=m)
-    return Claim(f"{names[method]} beats {names[reference]}", "Table 1", "04_visda", side(method), side(reference),
-                 (paper.TABLE1[method]["acc"], paper.TABLE1[reference]["acc"]), TABLE1_SEEDS)
+    return Claim(
+        f"{names[method]} beats {names[reference]}",
+        "Table 1",
+        "04_visda",
+        side(method),
+        side(reference),
+        (paper.TABLE1[method]["acc"], paper.TABLE1[reference]["acc"]),
+        TABLE1_SEEDS,
+    )
 
 
 def _ablation(text, source, setting, reference, numbers) -> Claim:
@@ -160,28 +185,79 @@ CLAIMS = (
     _table1("csg", "vanilla"),
     *(_table1("csg", m) for m in ("oracle", "weight_l2", "si", "feature_l2", "asg")),
     *(_table1(m, "vanilla") for m in ("oracle", "weight_l2", "si", "feature_l2", "asg")),
-    Claim("CSG's features are more diverse than the baseline's (lower energy)", "Table 1", "04_visda",
-          dict(method="csg", weight=CHOSEN), dict(method="vanilla"),
-          (paper.TABLE1["csg"]["s0"], paper.TABLE1["vanilla"]["s0"]), TABLE1_SEEDS, metric="energy"),
+    Claim(
+        "CSG's features are more diverse than the baseline's (lower energy)",
+        "Table 1",
+        "04_visda",
+        dict(method="csg", weight=CHOSEN),
+        dict(method="vanilla"),
+        (paper.TABLE1["csg"]["s0"], paper.TABLE1["vanilla"]["s0"]),
+        TABLE1_SEEDS,
+        metric="energy",
+    ),
     # The oracle's backbone is ImageNet's, untouched: its features are the ImageNet model's.
-    Claim("Synthetic training makes features less diverse than ImageNet's (higher energy)", "Sec. 2", "04_visda",
-          dict(method="vanilla"), dict(method="oracle"),
-          (paper.MOTIVATING_HSE["synthetic"], paper.MOTIVATING_HSE["imagenet"]), TABLE1_SEEDS, metric="energy"),
+    Claim(
+        "Synthetic training makes features less diverse than ImageNet's (higher energy)",
+        "Sec. 2",
+        "04_visda",
+        dict(method="vanilla"),
+        dict(method="oracle"),
+        (paper.MOTIVATING_HSE["synthetic"], paper.MOTIVATING_HSE["imagenet"]),
+        TABLE1_SEEDS,
+        metric="energy",
+    ),
     # Each target against a model fine-tuned on real images of its own domain.
-    Claim("Real training keeps features more diverse than synthetic training (lower energy)", "Sec. 2",
-          "01_motivating_example", MOTIVATING_SCALE, MOTIVATING_SCALE,
-          (paper.MOTIVATING_HSE["real"], paper.MOTIVATING_HSE["synthetic"]), (0, 1, 2), metric="energy",
-          setting_by_split={t: dict(train_split=s) for t, s in BENCHMARKS["digits"]["real_train"].items()}),
-    _ablation("RandAugment (M = 6) helps CSG", "Table 2", dict(magnitude=6), dict(magnitude=None),
-              (paper.TABLE2[6], paper.TABLE2[0])),
-    _ablation("Layers {3, 4} beat layer 4 alone", "Table 3", dict(stages=(3, 4)), dict(stages=(4,)),
-              (paper.TABLE3[(3, 4)], paper.TABLE3[(4,)])),
-    _ablation("A-pool beats global average pooling", "Table 4", dict(pooling="a_pool"), dict(pooling="gap"),
-              (paper.TABLE4["a_pool"], paper.TABLE4["gap"])),
-    Claim("CSG's Grad-CAM maps lie more on the digit than the baseline's (% of the map)", "Fig. 5", "06_attention",
-          None, None, (1, 0), (0, 1, 2), measure="stroke_share-digits"),  # read by eye in the paper: no number
-    Claim("Dense CSG beats no adaptation on the real segmentation target (mIoU)", "Table 5", "07_segmentation",
-          None, None, paper.TABLE5[("resnet50", "CSG")][::-1], (0, 1, 2)),  # (with CSG, no adaptation)
+    Claim(
+        "Real training keeps features more diverse than synthetic training (lower energy)",
+        "Sec. 2",
+        "01_motivating_example",
+        MOTIVATING_SCALE,
+        MOTIVATING_SCALE,
+        (paper.MOTIVATING_HSE["real"], paper.MOTIVATING_HSE["synthetic"]),
+        (0, 1, 2),
+        metric="energy",
+        setting_by_split={t: dict(train_split=s) for t, s in BENCHMARKS["digits"]["real_train"].items()},
+    ),
+    _ablation(
+        "RandAugment (M = 6) helps CSG",
+        "Table 2",
+        dict(magnitude=6),
+        dict(magnitude=None),
+        (paper.TABLE2[6], paper.TABLE2[0]),
+    ),
+    _ablation(
+        "Layers {3, 4} beat layer 4 alone",
+        "Table 3",
+        dict(stages=(3, 4)),
+        dict(stages=(4,)),
+        (paper.TABLE3[(3, 4)], paper.TABLE3[(4,)]),
+    ),
+    _ablation(
+        "A-pool beats global average pooling",
+        "Table 4",
+        dict(pooling="a_pool"),
+        dict(pooling="gap"),
+        (paper.TABLE4["a_pool"], paper.TABLE4["gap"]),
+    ),
+    Claim(
+        "CSG's Grad-CAM maps lie more on the digit than the baseline's (% of the map)",
+        "Fig. 5",
+        "06_attention",
+        None,
+        None,
+        (1, 0),
+        (0, 1, 2),
+        measure="stroke_share-digits",
+    ),  # read by eye in the paper: no number
+    Claim(
+        "Dense CSG beats no adaptation on the real segmentation target (mIoU)",
+        "Table 5",
+        "07_segmentation",
+        None,
+        None,
+        paper.TABLE5[("resnet50", "CSG")][::-1],
+        (0, 1, 2),
+    ),  # (with CSG, no adaptation)
 )
 
 
@@ -190,8 +266,11 @@ def scorecard(claims=CLAIMS, splits=("mnistm", "mnist")) -> pd.DataFrame:
     rows = []
     for c in claims:
         unit = "" if c.metric == "energy" else " pts"
-        effect = "higher, by eye" if c.source == "Fig. 5" else \
-            f"{c.paper[0]:g} vs {c.paper[1]:g} ({c.paper[0] - c.paper[1]:+.4g}{unit})"
+        effect = (
+            "higher, by eye"
+            if c.source == "Fig. 5"
+            else f"{c.paper[0]:g} vs {c.paper[1]:g} ({c.paper[0] - c.paper[1]:+.4g}{unit})"
+        )
         row = {"claim": c.text, "paper": f"{c.source}: {effect}"}
         for split in splits:
             j = c.judge(split)
@@ -202,6 +281,10 @@ def scorecard(claims=CLAIMS, splits=("mnistm", "mnist")) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _formatted(judged: dict, key: str, signed: bool = False, digits: int = 2) -> str:
+    return judged[key].format(signed, digits) if key in judged else "—"
+
+
 def claim_table(claims, splits, **judge) -> pd.DataFrame:
     """Like :func:`scorecard`, with both sides' means ± CI, for a chapter's own claims;
     ``judge`` goes to :meth:`Claim.judge` (the chapter's parameters, seeds, grid, profile)."""
@@ -209,11 +292,31 @@ def claim_table(claims, splits, **judge) -> pd.DataFrame:
     for c in claims:
         for split in splits:
             j = c.judge(split, **judge)
-            fmt = lambda key, signed=False: j[key].format(signed, c.digits) if key in j else "—"
-            rows.append({"claim": c.text, "split": split, "setting": fmt("setting"), "reference": fmt("reference"),
-                         "difference": fmt("difference", True), "seeds": j["n"], "verdict": j["verdict"]})
+            fmt = partial(_formatted, j, digits=c.digits)
+            rows.append(
+                {
+                    "claim": c.text,
+                    "split": split,
+                    "setting": fmt("setting"),
+                    "reference": fmt("reference"),
+                    "difference": fmt("difference", True),
+                    "seeds": j["n"],
+                    "verdict": j["verdict"],
+                }
+            )
     return pd.DataFrame(rows).set_index(["claim", "split"])
 
 
-__all__ = ["CHOSEN", "CLAIMS", "MOTIVATING_SCALE", "Claim", "Interval", "chosen_weight", "claim_table", "per_seed", "recorded",
-           "resolve", "scorecard"]
+__all__ = [
+    "CHOSEN",
+    "CLAIMS",
+    "MOTIVATING_SCALE",
+    "Claim",
+    "Interval",
+    "chosen_weight",
+    "claim_table",
+    "per_seed",
+    "recorded",
+    "resolve",
+    "scorecard",
+]

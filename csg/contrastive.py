@@ -8,10 +8,11 @@ the negatives z^- ("push"). The term is Σ_l InfoNCE(z^a, z^+, queue_l) (Eq. 5);
 engine adds weight * term to the task loss (Eq. 4). With ``patch_grid=n`` every map is
 cut into n x n patches and each patch is its own anchor (the dense variant, Eq. 6).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +21,7 @@ from torch import nn
 
 from .backbones import check_stages
 from .losses import info_nce
-from .pooling import pool, POOLINGS
+from .pooling import POOLINGS, pool
 from .regularizers import Regularizer, StepFeatures
 
 KEY_ATTENTIONS = ("student", "teacher")
@@ -67,8 +68,10 @@ class KeyQueue(nn.Module):
     def push(self, keys: torch.Tensor) -> None:
         keys = all_gather(keys.detach())
         if len(keys) > len(self.keys):
-            raise ValueError(f"a batch of {len(keys)} keys does not fit a queue of {len(self.keys)}: the queue "
-                             f"size must be >= keys per step (batch x patches x ranks)")
+            raise ValueError(
+                f"a batch of {len(keys)} keys does not fit a queue of {len(self.keys)}: the queue "
+                f"size must be >= keys per step (batch x patches x ranks)"
+            )
         self.commit()
         self.staged = keys
 
@@ -131,9 +134,19 @@ class CSG(Regularizer):
 
     needs_teacher = True
 
-    def __init__(self, channels: Sequence[int], stages: Sequence[int] = (3, 4), weight: float = 0.1,
-                 pooling: str = "a_pool", dim: int = 128, queue_size: int = 65536, tau: float = 0.07,
-                 momentum: float = 0.999, patch_grid: int | None = None, key_attention: str = "student"):
+    def __init__(
+        self,
+        channels: Sequence[int],
+        stages: Sequence[int] = (3, 4),
+        weight: float = 0.1,
+        pooling: str = "a_pool",
+        dim: int = 128,
+        queue_size: int = 65536,
+        tau: float = 0.07,
+        momentum: float = 0.999,
+        patch_grid: int | None = None,
+        key_attention: str = "student",
+    ):
         super().__init__(weight)
         self.stages = check_stages(stages)
         if len(channels) != 4:
@@ -151,9 +164,9 @@ class CSG(Regularizer):
         self.pooling, self.tau, self.momentum = pooling, tau, momentum
         self.patch_grid, self.key_attention = patch_grid, key_attention
         self.needs_student_on_key = pooling == "a_pool" and key_attention == "student"
-        self.heads = nn.ModuleDict({str(l): ProjectionHead(channels[l - 1], dim) for l in self.stages})
+        self.heads = nn.ModuleDict({str(s): ProjectionHead(channels[s - 1], dim) for s in self.stages})
         self.ema_heads = copy.deepcopy(self.heads).requires_grad_(False)
-        self.queues = nn.ModuleDict({str(l): KeyQueue(queue_size, dim) for l in self.stages})
+        self.queues = nn.ModuleDict({str(s): KeyQueue(queue_size, dim) for s in self.stages})
 
     @torch.no_grad()
     def _update_ema_heads(self) -> None:
@@ -164,8 +177,9 @@ class CSG(Regularizer):
     def _patches(self, maps: torch.Tensor) -> torch.Tensor:
         return maps if self.patch_grid is None else split_patches(maps, self.patch_grid)
 
-    def embed(self, maps: torch.Tensor, stage: int, attention_from: torch.Tensor | None = None,
-              ema: bool = False) -> torch.Tensor:
+    def embed(
+        self, maps: torch.Tensor, stage: int, attention_from: torch.Tensor | None = None, ema: bool = False
+    ) -> torch.Tensor:
         """z = normalize(h(g(v))) of Eq. 2 for one stage: (B, C, H, W) -> (B [* n²], c)."""
         head = (self.ema_heads if ema else self.heads)[str(stage)]
         att = None if attention_from is None else self._patches(attention_from)
@@ -178,12 +192,12 @@ class CSG(Regularizer):
             raise ValueError("CSG with A-pool and key_attention='student' needs StepFeatures.student_on_key")
         self._update_ema_heads()
         total = features.student[-1].new_zeros(())
-        for l in self.stages:
-            q = self.embed(features.student[l - 1], l)
+        for stage in self.stages:
+            q = self.embed(features.student[stage - 1], stage)
             with torch.no_grad():
-                att = features.student_on_key[l - 1] if self.needs_student_on_key else None
-                k = self.embed(features.teacher[l - 1], l, attention_from=att, ema=True)
-            queue = self.queues[str(l)]
+                att = features.student_on_key[stage - 1] if self.needs_student_on_key else None
+                k = self.embed(features.teacher[stage - 1], stage, attention_from=att, ema=True)
+            queue = self.queues[str(stage)]
             total = total + info_nce(q, k.to(q.dtype), queue.negatives().to(q.dtype), self.tau)
             queue.push(k)
         return total

@@ -5,6 +5,7 @@ method's regulariser (Eq. 4), evaluates every epoch on the held-out synthetic sp
 on each real target, checkpoints atomically, and writes one JSON record under
 ``results/``. ``python -m csg.train`` is the same from a shell.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,17 +28,22 @@ from tqdm import tqdm
 from . import baselines, metrics, records, scaling
 from .backbones import ARCHS, Frozen, build_backbone, check_stages
 from .contrastive import CSG, KEY_ATTENTIONS, all_gather
+from .data import DATASET_SPLITS, DATASET_TASKS
 from .models import Classifier, Segmenter
 from .pooling import POOLINGS
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
-from .data import DATASET_SPLITS, DATASET_TASKS
 from .views import Benchmark, benchmark, eval_transform, train_transform
 
 METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
 # λ of each method when Config.weight is None. CSG's are the paper's (VisDA-17 / GTA5), ASG's
 # the official ASG's (--lwf 0.1); the other baselines' are not reported and start at 1.
-DEFAULT_WEIGHTS = {"weight_l2": 1.0, "si": 1.0, "feature_l2": 1.0, "asg": 0.1,
-                   "csg": {"classification": 0.1, "segmentation": 75.0}}
+DEFAULT_WEIGHTS = {
+    "weight_l2": 1.0,
+    "si": 1.0,
+    "feature_l2": 1.0,
+    "asg": 0.1,
+    "csg": {"classification": 0.1, "segmentation": 75.0},
+}
 # RandAugment magnitude of each method when Config.magnitude is "auto": the official code
 # augments only CSG (its --augment flag); every other method trains on one plain view.
 DEFAULT_MAGNITUDES = {"csg": 6}
@@ -123,41 +129,60 @@ class Config:
 
     def validate(self, bench: Benchmark) -> None:
         """Every bad parameter is reported before any training starts."""
+
         def need(ok, msg):
             if not ok:
                 raise ValueError(msg)
+
         need(self.method in METHODS, f"unknown method {self.method!r}; accepted: {', '.join(METHODS)}")
         need(self.arch in ARCHS, f"unknown arch {self.arch!r}; accepted: {', '.join(ARCHS)}")
         need(self.pooling in POOLINGS, f"unknown pooling {self.pooling!r}; accepted: {', '.join(POOLINGS)}")
-        need(self.key_attention in KEY_ATTENTIONS,
-             f"unknown key_attention {self.key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}")
+        need(
+            self.key_attention in KEY_ATTENTIONS,
+            f"unknown key_attention {self.key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}",
+        )
         check_stages(self.stages)
         splits = DATASET_SPLITS[bench.train[0]]
         need(self.train_split in splits, f"unknown train_split {self.train_split!r}; accepted: {', '.join(splits)}")
         need(isinstance(self.epochs, int) and self.epochs >= 0, "epochs must be an integer >= 0")
-        need(self.warmup_iters is None or (isinstance(self.warmup_iters, int) and self.warmup_iters >= 0),
-             "warmup_iters must be None (scaled) or an integer >= 0")
+        need(
+            self.warmup_iters is None or (isinstance(self.warmup_iters, int) and self.warmup_iters >= 0),
+            "warmup_iters must be None (scaled) or an integer >= 0",
+        )
         for name in ("batch_size", "image_size"):
             need(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, f"{name} must be an integer >= 1")
-        need(self.queue_size is None or (isinstance(self.queue_size, int) and self.queue_size >= 1),
-             "queue_size must be None (scaled) or an integer >= 1")
-        need(self.ema_momentum is None or 0 <= self.ema_momentum <= 1, "ema_momentum must be None (scaled) or in [0, 1]")
+        need(
+            self.queue_size is None or (isinstance(self.queue_size, int) and self.queue_size >= 1),
+            "queue_size must be None (scaled) or an integer >= 1",
+        )
+        need(
+            self.ema_momentum is None or 0 <= self.ema_momentum <= 1, "ema_momentum must be None (scaled) or in [0, 1]"
+        )
         need(self.lr > 0 and self.backbone_lr_mult >= 0, "lr must be > 0 and backbone_lr_mult >= 0")
         need(self.weight is None or self.weight >= 0, f"weight (λ) must be >= 0, got {self.weight}")
         need(self.tau > 0, f"tau must be > 0, got {self.tau}")
-        need(self.magnitude in ("auto", None) or (isinstance(self.magnitude, int) and 0 <= self.magnitude <= 30),
-             f"magnitude must be 'auto', None or an integer in [0, 30], got {self.magnitude!r}")
-        need(self.num_workers is None or (isinstance(self.num_workers, int) and self.num_workers >= 0),
-             "num_workers must be None (automatic) or an integer >= 0")
-        need(self.device in ("auto", "cpu") or self.device.startswith("cuda"), "device must be 'auto', 'cpu' or 'cuda[:N]'")
+        need(
+            self.magnitude in ("auto", None) or (isinstance(self.magnitude, int) and 0 <= self.magnitude <= 30),
+            f"magnitude must be 'auto', None or an integer in [0, 30], got {self.magnitude!r}",
+        )
+        need(
+            self.num_workers is None or (isinstance(self.num_workers, int) and self.num_workers >= 0),
+            "num_workers must be None (automatic) or an integer >= 0",
+        )
+        need(
+            self.device in ("auto", "cpu") or self.device.startswith("cuda"),
+            "device must be 'auto', 'cpu' or 'cuda[:N]'",
+        )
         need(self.patch_grid is None or self.patch_grid >= 1, "patch_grid must be None or >= 1")
         if self.method == "csg" and self.patch_grid:
             # Stage strides: 4, 8, 16, 32; the segmentation backbone is dilated to 8.
             strides = {1: 4, 2: 8, 3: 16, 4: 32} if bench.task == "classification" else {1: 4, 2: 8, 3: 8, 4: 8}
             smallest = self.image_size // max(strides[s] for s in self.stages)
-            need(self.patch_grid <= smallest,
-                 f"a {self.patch_grid}x{self.patch_grid} patch grid is larger than the {smallest}x{smallest} "
-                 f"feature map of stages {self.stages} at image_size {self.image_size}")
+            need(
+                self.patch_grid <= smallest,
+                f"a {self.patch_grid}x{self.patch_grid} patch grid is larger than the {smallest}x{smallest} "
+                f"feature map of stages {self.stages} at image_size {self.image_size}",
+            )
 
 
 # ----------------------------------------------------------------------------- the step
@@ -216,8 +241,17 @@ def build_regularizer(cfg: Config, backbone, task: str, settings: dict) -> Regul
         return baselines.FeatureL2(weight)
     if cfg.method == "asg":
         return baselines.ASGDistillation(backbone.imagenet_classifier, weight)
-    return CSG(backbone.channels, cfg.stages, weight, cfg.pooling, queue_size=settings["queue_size"], tau=cfg.tau,
-               momentum=settings["ema_momentum"], patch_grid=cfg.patch_grid, key_attention=cfg.key_attention)
+    return CSG(
+        backbone.channels,
+        cfg.stages,
+        weight,
+        cfg.pooling,
+        queue_size=settings["queue_size"],
+        tau=cfg.tau,
+        momentum=settings["ema_momentum"],
+        patch_grid=cfg.patch_grid,
+        key_attention=cfg.key_attention,
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -231,7 +265,7 @@ def seed_everything(*parts: int) -> None:
     """Seed every RNG from (seed, epoch, rank): each epoch replays exactly after a resume."""
     s = 0
     for p in parts:
-        s = (s * 1_000_003 + p + 1) % (2 ** 31)
+        s = (s * 1_000_003 + p + 1) % (2**31)
     random.seed(s), np.random.seed(s), torch.manual_seed(s)
 
 
@@ -261,8 +295,9 @@ def eval_loader(bench: Benchmark, cfg: Config, backbone, split: str) -> DataLoad
     ds = subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
     rank, world_size = world()
     sampler = torch.utils.data.DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
-    return DataLoader(ds, max(1, 2 * cfg.batch_size // world_size), sampler=sampler,
-                      **loader_options(cfg, resolve_device(cfg.device)))
+    return DataLoader(
+        ds, max(1, 2 * cfg.batch_size // world_size), sampler=sampler, **loader_options(cfg, resolve_device(cfg.device))
+    )
 
 
 def loader_options(cfg: Config, device: torch.device) -> dict:
@@ -319,8 +354,10 @@ def hse(features: torch.Tensor) -> dict:
     """HSE for s = 0, 1, 2 of the pooled features. An all-zero feature (possible after
     ReLU6 on tiny inputs) has no direction on the sphere: it is left out and counted."""
     nonzero = features[features.abs().sum(dim=1) > 0]
-    energies = {f"s{s}": float(metrics.hyperspherical_energy(nonzero, s)) if len(nonzero) > 1 else float("nan")
-                for s in (0, 1, 2)}
+    energies = {
+        f"s{s}": float(metrics.hyperspherical_energy(nonzero, s)) if len(nonzero) > 1 else float("nan")
+        for s in (0, 1, 2)
+    }
     return energies | {"zero_features": len(features) - len(nonzero)}
 
 
@@ -336,8 +373,9 @@ class RunResult:
 def run_settings(cfg: Config, bench: Benchmark) -> dict:
     """The run-length-dependent settings (K, m, warm-up) of this run: given, or scaled from its size."""
     n = len(bench.dataset(cfg.train_split))
-    scale = scaling.RunScale(n if cfg.train_size is None else min(n, cfg.train_size), cfg.batch_size,
-                             max(cfg.epochs, 1))
+    scale = scaling.RunScale(
+        n if cfg.train_size is None else min(n, cfg.train_size), cfg.batch_size, max(cfg.epochs, 1)
+    )
     return cfg.settings(scale, keys_per_image=(cfg.patch_grid or 1) ** 2 if cfg.method == "csg" else 1)
 
 
@@ -371,8 +409,110 @@ def load_trained(cfg: Config) -> nn.Module | None:
     return step.model.eval()
 
 
+def evaluate_splits(model: nn.Module, loaders: dict, bench: Benchmark, device, features: bool = True) -> dict:
+    """:func:`evaluate` on every evaluation split, by split name."""
+    return {
+        split: evaluate(model, loader, bench.task, bench.num_classes, device, features)
+        for split, loader in loaders.items()
+    }
+
+
+@dataclass
+class Progress:
+    """Where a run stands: what a checkpoint holds besides the weights, and what resuming restores."""
+
+    epoch: int = 0  # the next epoch to train
+    iteration: int = 0
+    history: list = field(default_factory=list)
+    elapsed: float = 0.0  # training and evaluation seconds, summed over every session of the run
+
+
+def build_optimizer(cfg: Config, step: TrainStep) -> torch.optim.Optimizer:
+    """SGD over the new heads at lr, and the backbone at lr * backbone_lr_mult (none for the oracle)."""
+    heads = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
+    backbone = [p for p in step.model.backbone.parameters() if p.requires_grad]
+    groups = [{"params": heads, "lr_scale": 1.0}]
+    if backbone:
+        groups.append({"params": backbone, "lr_scale": cfg.backbone_lr_mult})
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+def train_loader(cfg: Config, bench: Benchmark, backbone, device) -> DataLoader:
+    """The shuffled source split, this rank's share of each batch; reseed ``loader.generator`` per epoch."""
+    rank, world_size = world()
+    train_set = subset(bench.dataset(cfg.train_split, train_transform(bench, cfg, backbone)), cfg.train_size, cfg.seed)
+    sampler = (
+        torch.utils.data.DistributedSampler(train_set, world_size, rank, seed=cfg.seed) if world_size > 1 else None
+    )
+    loader = DataLoader(
+        train_set,
+        cfg.batch_size // world_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=True,
+        generator=torch.Generator(),
+        **loader_options(cfg, device),
+    )
+    if len(loader) == 0:
+        raise ValueError(f"train_size {len(train_set)} gives no full batch of {cfg.batch_size}")
+    return loader
+
+
+def resume(cfg: Config, step: TrainStep, optimizer) -> Progress:
+    """The progress of the run's checkpoint, its weights loaded into ``step`` (a fresh start without one)."""
+    path = checkpoint_path(cfg)
+    if not (cfg.resume and path.exists()):
+        return Progress()
+    state = records.load_checkpoint(path)
+    if {k: v for k, v in state["config"].items() if k not in RUN_ONLY_FIELDS} != cfg.identity():
+        raise ValueError(
+            f"{path} was written by a run with another configuration; use another name or run_dir, or delete it"
+        )
+    step.load_state_dict(state["step"])
+    optimizer.load_state_dict(state["optimizer"])
+    return Progress(state["epoch"] + 1, state["iteration"], state["history"], state["elapsed"])
+
+
+def train_one_epoch(
+    cfg: Config, trainer: nn.Module, loader: DataLoader, optimizer, settings: dict, progress: Progress, device
+) -> dict:
+    """One pass over the source: the poly schedule, Eq. 4's loss, one SGD step per batch; mean loss terms."""
+    total_iters = cfg.epochs * len(loader)
+    sums = {}
+    bar = tqdm(
+        loader, desc=f"epoch {progress.epoch + 1}/{cfg.epochs}", disable=world()[0] != 0, leave=False, mininterval=5
+    )
+    for batch, target in bar:
+        query, key = batch if isinstance(batch, (list, tuple)) else (batch, None)
+        query, key, target = _to(query, device), _to(key, device), target.to(device)
+        for group in optimizer.param_groups:
+            group["lr"] = (
+                cfg.lr * group["lr_scale"] * poly_lr(progress.iteration, total_iters, settings["warmup_iters"])
+            )
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            loss, terms = trainer(query, key, target)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"non-finite loss at epoch {progress.epoch + 1}, iteration {progress.iteration}: "
+                + ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items())
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        getattr(trainer, "module", trainer).regularizer.after_step()  # unwrap DDP
+        progress.iteration += 1
+        for k, v in terms.items():
+            sums[k] = sums.get(k, 0.0) + v.item()
+    return {k: v / len(loader) for k, v in sums.items()}
+
+
 def train(cfg: Config | None = None, **overrides) -> RunResult:
-    """Train and evaluate one run; returns its record (also written under results/)."""
+    """Train and evaluate one run; returns its record (also written under results/).
+
+    Build f_e (and f_e,o) with the method's regulariser, resume from the run's checkpoint if
+    asked, then per epoch: train, evaluate every split, checkpoint. A diverged run is
+    recorded as such, then raises FloatingPointError.
+    """
     cfg = dataclasses.replace(cfg or Config(), **overrides)
     bench = benchmark(cfg.dataset, cfg.data_root)
     cfg.validate(bench)
@@ -382,88 +522,71 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
 
     settings = run_settings(cfg, bench)
     step = build_step(cfg, bench, device, settings)
-    model, regularizer, backbone = step.model, step.regularizer, step.model.backbone
-
-    head_params = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
-    backbone_params = [p for p in backbone.parameters() if p.requires_grad]  # none for the oracle
-    groups = [{"params": head_params, "lr_scale": 1.0}]
-    if backbone_params:
-        groups.append({"params": backbone_params, "lr_scale": cfg.backbone_lr_mult})
-    optimizer = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    trainer = step
-    if world_size > 1:
-        trainer = nn.parallel.DistributedDataParallel(step, broadcast_buffers=False)  # frozen BN statistics; identical queues
-
-    train_set = subset(bench.dataset(cfg.train_split, train_transform(bench, cfg, backbone)), cfg.train_size, cfg.seed)
-    sampler = torch.utils.data.DistributedSampler(train_set, world_size, rank, seed=cfg.seed) if world_size > 1 else None
-    g = torch.Generator()
-    loader = DataLoader(train_set, cfg.batch_size // world_size, shuffle=sampler is None, sampler=sampler,
-                        drop_last=True, generator=g, **loader_options(cfg, device))
-    if len(loader) == 0:
-        raise ValueError(f"train_size {len(train_set)} gives no full batch of {cfg.batch_size}")
+    optimizer = build_optimizer(cfg, step)
+    # DDP without buffer broadcasts: BN statistics are frozen and every rank's queues are identical.
+    trainer = nn.parallel.DistributedDataParallel(step, broadcast_buffers=False) if world_size > 1 else step
+    loader = train_loader(cfg, bench, step.model.backbone, device)
     eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)
-    eval_loaders = {split: eval_loader(bench, cfg, backbone, split) for split in eval_splits}
+    eval_loaders = {split: eval_loader(bench, cfg, step.model.backbone, split) for split in eval_splits}
+    progress = resume(cfg, step, optimizer)
 
-    ckpt_path = checkpoint_path(cfg)
-    total_iters = cfg.epochs * len(loader)
-    start_epoch, history, it, elapsed = 0, [], 0, 0.0
-    if cfg.resume and ckpt_path.exists():
-        state = records.load_checkpoint(ckpt_path)
-        if {k: v for k, v in state["config"].items() if k not in RUN_ONLY_FIELDS} != cfg.identity():
-            raise ValueError(f"{ckpt_path} was written by a run with another configuration; "
-                             f"use another name or run_dir, or delete it")
-        step.load_state_dict(state["step"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch, history, it, elapsed = state["epoch"] + 1, state["history"], state["iteration"], state["elapsed"]
-
-    for epoch in range(start_epoch, cfg.epochs):
+    evals = None
+    while progress.epoch < cfg.epochs:
         t0 = time.time()
-        seed_everything(cfg.seed, epoch, rank)
-        g.manual_seed(cfg.seed * 1000 + epoch)
-        if sampler is not None:
-            sampler.set_epoch(epoch)
+        seed_everything(cfg.seed, progress.epoch, rank)
+        loader.generator.manual_seed(cfg.seed * 1000 + progress.epoch)
+        if loader.sampler is not None and hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(progress.epoch)
         step.train()
-        sums = {}
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0, leave=False, mininterval=5)
-        for batch, target in bar:
-            query, key = batch if isinstance(batch, (list, tuple)) else (batch, None)
-            query, key, target = _to(query, device), _to(key, device), target.to(device)
-            for gr in optimizer.param_groups:
-                gr["lr"] = cfg.lr * gr["lr_scale"] * poly_lr(it, total_iters, settings["warmup_iters"])
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss, terms = trainer(query, key, target)
-            if not torch.isfinite(loss):
-                error = (f"non-finite loss at epoch {epoch + 1}, iteration {it}: "
-                         + ", ".join(f"{k}={v.item():.4g}" for k, v in terms.items()))
-                if rank == 0:  # a diverged run is a result too (λ too large): recorded, then raised
-                    write_record(cfg, {"config": dataclasses.asdict(cfg), "task": bench.task, "diverged": error,
-                                       "settings": settings, "history": history, **records.provenance(device)})
-                raise FloatingPointError(error)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            regularizer.after_step()
-            it += 1
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + v.item()
-        losses = {k: v / len(loader) for k, v in sums.items()}
-        last = epoch + 1 == cfg.epochs  # the final features (for HSE) are collected once, at the end
-        evals = {s: evaluate(model, l, bench.task, bench.num_classes, device, features=last)
-                 for s, l in eval_loaders.items()}
-        elapsed += time.time() - t0
-        history.append({"epoch": epoch + 1, "loss": losses, "elapsed_s": round(elapsed, 1),
-                        **{s: e["score"] for s, e in evals.items()}})
+        try:
+            losses = train_one_epoch(cfg, trainer, loader, optimizer, settings, progress, device)
+        except FloatingPointError as error:  # a diverged run is a result too (λ too large): recorded, then raised
+            if rank == 0:
+                record_diverged(cfg, bench, str(error), settings, progress, device)
+            raise
+        last = progress.epoch + 1 == cfg.epochs  # the final features (for HSE) are collected once, at the end
+        evals = evaluate_splits(step.model, eval_loaders, bench, device, features=last)
+        progress.elapsed += time.time() - t0
+        progress.history.append(
+            {
+                "epoch": progress.epoch + 1,
+                "loss": losses,
+                "elapsed_s": round(progress.elapsed, 1),
+                **{s: e["score"] for s, e in evals.items()},
+            }
+        )
         if rank == 0:
-            summary = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
-            scores = "  ".join(f"{s} {e['score']:.4f}" for s, e in evals.items())
-            print(f"[{cfg.run_name}] epoch {epoch + 1}/{cfg.epochs}  {summary}  |  {scores}  ({elapsed:.0f} s)", flush=True)
-            save_checkpoint(ckpt_path, step, optimizer, cfg, epoch, it, history, elapsed)
+            report_epoch(cfg, progress, losses, evals)
+            save_checkpoint(checkpoint_path(cfg), step, optimizer, cfg, progress)
+        progress.epoch += 1
 
-    if start_epoch >= cfg.epochs:  # resumed a finished run: evaluate its final model again
-        evals = {s: evaluate(model, l, bench.task, bench.num_classes, device) for s, l in eval_loaders.items()}
-    record = final_record(cfg, bench, evals, device, history, elapsed) | {"settings": settings}
+    if evals is None:  # resumed a finished run: evaluate its final model again
+        evals = evaluate_splits(step.model, eval_loaders, bench, device)
+    record = final_record(cfg, bench, evals, device, progress.history, progress.elapsed) | {"settings": settings}
     path = write_record(cfg, record) if rank == 0 else None
-    return RunResult(record, model, path, history)
+    return RunResult(record, step.model, path, progress.history)
+
+
+def record_diverged(cfg: Config, bench: Benchmark, error: str, settings: dict, progress: Progress, device) -> Path:
+    """A record with ``"diverged"`` (the error) in place of ``"final"``: never chosen, shown as diverged."""
+    record = {
+        "config": dataclasses.asdict(cfg),
+        "task": bench.task,
+        "diverged": error,
+        "settings": settings,
+        "history": progress.history,
+        **records.provenance(device),
+    }
+    return write_record(cfg, record)
+
+
+def report_epoch(cfg: Config, progress: Progress, losses: dict, evals: dict) -> None:
+    summary = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
+    scores = "  ".join(f"{s} {e['score']:.4f}" for s, e in evals.items())
+    print(
+        f"[{cfg.run_name}] epoch {progress.epoch + 1}/{cfg.epochs}  {summary}  |  {scores}  ({progress.elapsed:.0f} s)",
+        flush=True,
+    )
 
 
 def record_path(cfg: Config) -> Path:
@@ -474,16 +597,34 @@ def write_record(cfg: Config, record: dict) -> Path:
     return records.write_json(record_path(cfg), record)
 
 
-def save_checkpoint(path, step, optimizer, cfg, epoch, it, history, elapsed):
-    records.save_checkpoint(path, {"step": step.state_dict(), "optimizer": optimizer.state_dict(),
-                                   "config": dataclasses.asdict(cfg), "epoch": epoch, "iteration": it,
-                                   "history": history, "elapsed": elapsed})
+def save_checkpoint(path, step, optimizer, cfg, progress: Progress) -> None:
+    """The weights, the optimizer and the progress after the epoch ``progress.epoch`` (0-based), atomically."""
+    records.save_checkpoint(
+        path,
+        {
+            "step": step.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "config": dataclasses.asdict(cfg),
+            "epoch": progress.epoch,
+            "iteration": progress.iteration,
+            "history": progress.history,
+            "elapsed": progress.elapsed,
+        },
+    )
 
 
 def final_record(cfg, bench, evals, device, history, elapsed) -> dict:
     """Final metrics, both model-selection protocols, HSE and provenance, as one JSON-able dict."""
-    final = {split: {"score": e["score"], "per_class": e["per_class"], "metric": e["metric"],
-                     "hse": hse(e["features"]), "n": len(e["features"])} for split, e in evals.items()}
+    final = {
+        split: {
+            "score": e["score"],
+            "per_class": e["per_class"],
+            "metric": e["metric"],
+            "hse": hse(e["features"]),
+            "n": len(e["features"]),
+        }
+        for split, e in evals.items()
+    }
     selection = {"last_epoch": {s: history[-1][s] for s in evals}}
     if bench.val_split:
         best = max(history, key=lambda h: h[bench.val_split])
@@ -491,6 +632,13 @@ def final_record(cfg, bench, evals, device, history, elapsed) -> dict:
     for target in bench.target_splits:  # the paper's protocol: best epoch on the target itself -- an oracle
         best = max(history, key=lambda h: h[target])
         selection[f"best_on_target:{target}"] = {"epoch": best["epoch"], target: best[target]}
-    return {"config": dataclasses.asdict(cfg), "task": bench.task, "class_names": list(bench.class_names),
-            "final": final, "selection": selection, "history": history, "wall_time_s": round(elapsed, 1),
-            **records.provenance(device)}
+    return {
+        "config": dataclasses.asdict(cfg),
+        "task": bench.task,
+        "class_names": list(bench.class_names),
+        "final": final,
+        "selection": selection,
+        "history": history,
+        "wall_time_s": round(elapsed, 1),
+        **records.provenance(device),
+    }

@@ -6,6 +6,7 @@ so chapters can share runs and the site rebuilds without re-training. In the smo
 profile every run is tiny, trained afresh, and written to a temporary folder: smoke
 numbers never reach ``results/``.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ from . import records
 from .engine import Config, load_trained, record_path, train
 from .profile import is_smoke
 
-SMOKE = {"digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
-         "digit_scenes": dict(image_size=64, batch_size=4, train_size=8, eval_size=4, epochs=1)}
+SMOKE = {
+    "digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
+    "digit_scenes": dict(image_size=64, batch_size=4, train_size=8, eval_size=4, epochs=1),
+}
 _SMOKE_DIR = None
 # λ of every regularised method is chosen the same way: each value of one common grid (decades)
 # is run at seed 0, and the best on held-out *synthetic* images is kept; never a real target.
@@ -63,11 +66,16 @@ def run(gpus: int = 1, **params) -> dict:
     path = record_path(cfg)
     if not path.exists() and gpus > 1:
         from .train import command
+
         done = subprocess.run(command(cfg, gpus), cwd=records.REPO_ROOT, capture_output=True, text=True)
         print(done.stdout, end="")  # the per-epoch lines, into the chapter
         if done.returncode != 0 and not path.exists():
-            raise RuntimeError(f"torchrun with {gpus} processes failed (exit {done.returncode}): "
-                               + " ".join(command(cfg, gpus)) + "\n" + done.stderr[-3000:])
+            raise RuntimeError(
+                f"torchrun with {gpus} processes failed (exit {done.returncode}): "
+                + " ".join(command(cfg, gpus))
+                + "\n"
+                + done.stderr[-3000:]
+            )
     elif not path.exists():
         try:
             train(cfg)
@@ -86,9 +94,15 @@ def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
     """Record a measurement made from trained runs (e.g. an attention share per seed), with
     the records it was measured on and its provenance, as ``measures/<name>.json``."""
     from .engine import resolve_device
-    return records.write_json(measures_dir() / f"{name}.json",
-                              {"values": values, "runs": {k: r.get("record") for k, r in runs.items()},
-                               **records.provenance(resolve_device("auto"))})
+
+    return records.write_json(
+        measures_dir() / f"{name}.json",
+        {
+            "values": values,
+            "runs": {k: r.get("record") for k, r in runs.items()},
+            **records.provenance(resolve_device("auto")),
+        },
+    )
 
 
 def selection_score(rec: dict) -> float:
@@ -149,9 +163,12 @@ def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed);
     energies (columns named "HSE ...") to 4 decimals, scores to 2."""
     from .stats import mean_ci
-    return pd.DataFrame({col: per_seed[col].groupby(level=0, sort=False).agg(
-        lambda x, d=4 if str(col).startswith("HSE") else 2: mean_ci(x.dropna()).format(digits=d))
-        for col in per_seed.columns})
+
+    def summary(col):
+        digits = 4 if str(col).startswith("HSE") else 2
+        return per_seed[col].groupby(level=0, sort=False).agg(lambda x: mean_ci(x.dropna()).format(digits=digits))
+
+    return pd.DataFrame({col: summary(col) for col in per_seed.columns})
 
 
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:
@@ -166,5 +183,4 @@ def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.
 def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
     """Where each run's numbers came from: commit, device, date, wall time, record file."""
     cols = ("record", "git_commit", "device", "date", "wall_time_s")
-    return pd.DataFrame.from_dict({label: {c: rec.get(c) for c in cols} for label, rec in runs.items()},
-                                  orient="index")
+    return pd.DataFrame.from_dict({label: {c: rec.get(c) for c in cols} for label, rec in runs.items()}, orient="index")

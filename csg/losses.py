@@ -1,4 +1,5 @@
 """The InfoNCE loss of CSG (Eq. 3)."""
+
 from __future__ import annotations
 
 import torch

@@ -6,6 +6,7 @@ over batches (``confusion_matrix``) and read the dataset-level numbers at the en
 (``accuracy_from_confusion``, ``iou_from_confusion``); the ``mean_*`` functions do
 both at once for tensors that fit in memory.
 """
+
 from __future__ import annotations
 
 import torch
@@ -68,9 +69,9 @@ def hyperspherical_energy(features: torch.Tensor, s: float = 0.0, chunk_size: in
     n = len(v)
     total = torch.zeros((), dtype=torch.float64, device=v.device)
     for a in range(0, n, chunk_size):
-        rows = v[a:a + chunk_size]
+        rows = v[a : a + chunk_size]
         for b in range(a, n, chunk_size):  # blocks on or above the diagonal: each pair once
-            d2 = _squared_distances(rows, v[b:b + chunk_size])
+            d2 = _squared_distances(rows, v[b : b + chunk_size])
             if a == b:  # within a diagonal block keep i < j only
                 d2 = d2[torch.ones_like(d2, dtype=torch.bool).triu(diagonal=1)]
             total += _pair_energy(d2, s).sum()
@@ -84,7 +85,7 @@ def _squared_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # Collapsed features can make most pairs "near": recompute them in slices, never
     # materialising one difference vector per near pair at once.
     for k in range(0, len(i), _EXACT_BATCH):
-        ii, jj = i[k:k + _EXACT_BATCH], j[k:k + _EXACT_BATCH]
+        ii, jj = i[k : k + _EXACT_BATCH], j[k : k + _EXACT_BATCH]
         d2[ii, jj] = (x[ii] - y[jj]).pow(2).sum(dim=1)
     return d2
 
@@ -177,8 +178,10 @@ def coarse_oracle_miou(target, stride: int, num_classes: int, ignore_index: int 
         raise ValueError(f"target must be (H, W) or (N, H, W), got shape {tuple(target.shape)}")
     h, w = target.shape[-2:]
     if not isinstance(stride, int) or stride < 1 or (ignore_index is None and (h % stride or w % stride)):
-        raise ValueError(f"stride must be an integer >= 1 (dividing the map size {(h, w)} when there is no "
-                         f"ignore_index to pad with), got {stride!r}")
+        raise ValueError(
+            f"stride must be an integer >= 1 (dividing the map size {(h, w)} when there is no "
+            f"ignore_index to pad with), got {stride!r}"
+        )
     _check_labels(target, target, num_classes, ignore_index)
     padding = (0, -w % stride, 0, -h % stride)
     confusion = 0
@@ -199,8 +202,9 @@ def _check_labels(pred, target, num_classes, ignore_index):
         raise ValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
     for name, x in (("pred", pred), ("target", target)):
         if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-            raise ValueError(f"{name} must hold integer class indices, got dtype {x.dtype} "
-                             "(take the argmax of logits first)")
+            raise ValueError(
+                f"{name} must hold integer class indices, got dtype {x.dtype} (take the argmax of logits first)"
+            )
     if pred.shape != target.shape:
         raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
     kept = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)

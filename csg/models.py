@@ -3,6 +3,7 @@
 Both return ``(logits, stage_maps)`` so one training step serves every method: the
 task loss reads the logits, the regulariser reads the stage maps.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,9 @@ class Classifier(nn.Module):
     def __init__(self, backbone: Backbone, num_classes: int, hidden: int = 512):
         super().__init__()
         self.backbone = backbone
-        self.head = nn.Sequential(nn.Linear(backbone.num_features, hidden), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, num_classes))
+        self.head = nn.Sequential(
+            nn.Linear(backbone.num_features, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         maps = self.backbone(x)

@@ -17,9 +17,15 @@ TABLE1 = {
     "asg": {"s0": 0.3251, "s1": 1.1840, "s2": 1.4229, "acc": 61.1},
     "csg": {"s0": 0.3188, "s1": 1.1806, "s2": 1.4177, "acc": 64.05},
 }
-METHOD_NAMES = {"oracle": "Oracle on ImageNet", "vanilla": "Baseline (synthetic only)",
-                "weight_l2": "Weight l2 distance", "si": "Synaptic Intelligence",
-                "feature_l2": "Feature l2 distance", "asg": "ASG (KL)", "csg": "CSG"}
+METHOD_NAMES = {
+    "oracle": "Oracle on ImageNet",
+    "vanilla": "Baseline (synthetic only)",
+    "weight_l2": "Weight l2 distance",
+    "si": "Synaptic Intelligence",
+    "feature_l2": "Feature l2 distance",
+    "asg": "ASG (KL)",
+    "csg": "CSG",
+}
 
 # Table 2: RandAugment magnitude M -> accuracy (%).
 TABLE2 = {0: 60.86, 3: 61.36, 6: 62.88, 12: 62.61, 18: 62.00}
@@ -38,10 +44,15 @@ def magnitude_label(m: int) -> str:
 def groups_label(groups) -> str:
     """A row of Table 3 as a set of layer groups: "G = {3, 4}"."""
     return "G = {" + ", ".join(map(str, groups)) + "}"
+
+
 # Table 5: GTA5 -> Cityscapes mIoU (%), (no adaptation, with the method).
 TABLE5 = {
-    ("resnet50", "IBN-Net"): (22.17, 29.64), ("resnet50", "Yue et al."): (32.45, 37.42),
-    ("resnet50", "ASG"): (25.88, 29.65), ("resnet50", "CSG"): (25.88, 35.27),
-    ("resnet101", "Yue et al."): (33.56, 42.53), ("resnet101", "ASG"): (29.63, 32.79),
+    ("resnet50", "IBN-Net"): (22.17, 29.64),
+    ("resnet50", "Yue et al."): (32.45, 37.42),
+    ("resnet50", "ASG"): (25.88, 29.65),
+    ("resnet50", "CSG"): (25.88, 35.27),
+    ("resnet101", "Yue et al."): (33.56, 42.53),
+    ("resnet101", "ASG"): (29.63, 32.79),
     ("resnet101", "CSG"): (29.63, 38.88),
 }

@@ -1,4 +1,5 @@
 """The pooling operator g of Eq. 2: global average pooling or A-pool (Sec. 3.4)."""
+
 from __future__ import annotations
 
 import torch
@@ -51,8 +52,10 @@ def a_pool(features: torch.Tensor, attention_from: torch.Tensor | None = None) -
     source = features if attention_from is None else attention_from
     _check_maps(source, "attention_from")
     if source.shape[0] != features.shape[0] or source.shape[2:] != features.shape[2:]:
-        raise ValueError(f"attention_from must match features in batch and spatial size: "
-                         f"{tuple(source.shape)} vs {tuple(features.shape)}")
+        raise ValueError(
+            f"attention_from must match features in batch and spatial size: "
+            f"{tuple(source.shape)} vs {tuple(features.shape)}"
+        )
     a = attention_weights(source).to(features.dtype)
     return torch.einsum("bchw,bhw->bc", features, a)
 

@@ -7,6 +7,7 @@ Chapters pick their parameter values with :func:`by_profile`::
 
     epochs = by_profile(standard=30, smoke=1)
 """
+
 from __future__ import annotations
 
 import os

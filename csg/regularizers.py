@@ -4,6 +4,7 @@ Each method of Table 1 trains the synthetic model f_e with the task loss plus on
 extra term (Eq. 4): ``L = L_task + weight * term``. A :class:`Regularizer` computes
 that term from the stage features of one training step; the engine adds it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

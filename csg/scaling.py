@@ -21,6 +21,7 @@ At the paper's scale the rule gives exactly the paper's values (a test checks it
 derived from the paper's settings alone, never from a target score. Dense CSG (Eq. 6)
 enqueues one key per patch, hence ``keys_per_image``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,5 +73,8 @@ def warmup_iters(scale: RunScale) -> int:
 
 def scaled_settings(scale: RunScale, keys_per_image: int = 1) -> dict:
     """Every run-length-dependent setting of a run of this scale, by the rule above."""
-    return {"queue_size": queue_size(scale, keys_per_image), "ema_momentum": ema_momentum(scale),
-            "warmup_iters": warmup_iters(scale)}
+    return {
+        "queue_size": queue_size(scale, keys_per_image),
+        "ema_momentum": ema_momentum(scale),
+        "warmup_iters": warmup_iters(scale),
+    }

@@ -11,6 +11,7 @@ The rule, declared before the runs (and used by every chapter):
   **contradicted** when it excludes 0 the other way, and **inconclusive** otherwise
   (including when fewer than two paired seeds exist).
 """
+
 from __future__ import annotations
 
 import math
@@ -38,7 +39,7 @@ class Interval:
         return (self.high - self.low) / 2
 
     def format(self, signed: bool = False, digits: int = 2) -> str:
-        """"47.56 ± 1.20" (or "+1.03 ± 2.10" when ``signed``); "(1 seed)" without an interval."""
+        """ "47.56 ± 1.20" (or "+1.03 ± 2.10" when ``signed``); "(1 seed)" without an interval."""
         mean = f"{self.mean:{'+' if signed else ''}.{digits}f}"
         if self.n < 2:
             return f"{mean} (1 seed)" if self.n == 1 else "—"
@@ -60,8 +61,7 @@ def mean_ci(values: Sequence[float], level: float = LEVEL) -> Interval:
     return Interval(mean, mean - half, mean + half, n)
 
 
-def paired_difference(setting: Mapping[int, float], reference: Mapping[int, float],
-                      level: float = LEVEL) -> Interval:
+def paired_difference(setting: Mapping[int, float], reference: Mapping[int, float], level: float = LEVEL) -> Interval:
     """Mean of ``setting[s] - reference[s]`` over the seeds s both have, with its CI."""
     seeds = sorted(set(setting.keys()) & set(reference.keys()))  # keys: a pandas Series works too
     return mean_ci([setting[s] - reference[s] for s in seeds], level)

@@ -3,6 +3,7 @@
 Every field of :class:`csg.engine.Config` is a flag (``--stages 3 4``, ``--magnitude none``).
 Launch with ``torchrun --nproc_per_node N -m csg.train ...`` for data-parallel training.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,9 @@ def _magnitude(value: str) -> int | str | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m csg.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m csg.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     hints = typing.get_type_hints(Config)
     for f in dataclasses.fields(Config):
         kind = hints[f.name]
@@ -34,8 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         elif f.name == "stages":
             p.add_argument(flag, type=int, nargs="+", default=list(f.default))
         elif f.name == "magnitude":
-            p.add_argument(flag, type=_magnitude, default=f.default,
-                           help="RandAugment M of 30, 'none', or 'auto' (the paper's protocol; default)")
+            p.add_argument(
+                flag,
+                type=_magnitude,
+                default=f.default,
+                help="RandAugment M of 30, 'none', or 'auto' (the paper's protocol; default)",
+            )
         else:
             base = next(t for t in typing.get_args(kind) or (kind,) if t is not type(None))
             optional = type(None) in typing.get_args(kind)
@@ -47,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 def command(cfg: Config, gpus: int = 1) -> list[str]:
     """The shell command that trains ``cfg``: ``python -m csg.train ...``, or under
     ``torchrun --nproc_per_node gpus`` for data-parallel training (gloo on a CPU)."""
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"] \
-        if gpus > 1 else [sys.executable]
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"]
+        if gpus > 1
+        else [sys.executable]
+    )
     flags = []
     for f in dataclasses.fields(Config):
         value = getattr(cfg, f.name)
@@ -68,6 +77,7 @@ def main(argv=None) -> None:
     args = vars(_parser().parse_args(argv))
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # launched by torchrun
         import torch
+
         dist.init_process_group("nccl" if torch.cuda.is_available() and args["device"] != "cpu" else "gloo")
         if torch.cuda.is_available() and args["device"] != "cpu":
             args["device"] = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"

@@ -8,6 +8,7 @@ and then both models see the same augmented view. Segmentation: one joint random
 scale/crop/flip, so the two views stay spatially aligned (each patch of Eq. 6 covers
 the same region), and only CSG's key view is colour-jittered.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,15 +18,29 @@ import torch
 from torchvision.transforms import v2
 
 from .augment import TwoViews, rand_augment
-from .data import (BENCHMARKS, CITYSCAPES_CLASSES, DATASET_TASKS, DIGIT_CLASSES, SCENE_CLASSES, VISDA_CLASSES,
-                   build_dataset)
+from .data import (
+    BENCHMARKS,
+    CITYSCAPES_CLASSES,
+    DATASET_TASKS,
+    DIGIT_CLASSES,
+    SCENE_CLASSES,
+    VISDA_CLASSES,
+    build_dataset,
+)
 from .profile import current_profile
 
 # Generation sizes of the offline benchmarks in the smoke profile (standard: the datasets' defaults).
-SMOKE_SIZES = {"digits": {"train_size": 512, "val_size": 128},
-               "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64}}
-CLASS_NAMES = {"digits": DIGIT_CLASSES, "digit_scenes": SCENE_CLASSES, "visda17": VISDA_CLASSES,
-               "gta5": CITYSCAPES_CLASSES}
+SMOKE_SIZES = {
+    "digits": {"train_size": 512, "val_size": 128},
+    "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64},
+}
+CLASS_NAMES = {
+    "digits": DIGIT_CLASSES,
+    "digit_scenes": SCENE_CLASSES,
+    "visda17": VISDA_CLASSES,
+    "gta5": CITYSCAPES_CLASSES,
+}
+
 
 @dataclass
 class Benchmark:
@@ -72,8 +87,16 @@ def benchmark(name: str, data_root: str | None = None) -> Benchmark:
     source = spec["source"][0]
     # A target is reported by its split's name, or by its dataset's when that differs (GTA5 -> Cityscapes).
     targets = {(split if ds == source else ds): (ds, split) for ds, split in spec["targets"]}
-    return Benchmark(name, DATASET_TASKS[source], spec["source"], spec["source_val"], targets, data_root,
-                     tuple(CLASS_NAMES[source]), dict(spec.get("real_train", {})))
+    return Benchmark(
+        name,
+        DATASET_TASKS[source],
+        spec["source"],
+        spec["source_val"],
+        targets,
+        data_root,
+        tuple(CLASS_NAMES[source]),
+        dict(spec.get("real_train", {})),
+    )
 
 
 def _to_tensor(mean, std):

@@ -4,9 +4,10 @@ feature density on the circle (Figs. 2 and 6) and segmentation masks (Fig. 7).
 Each function draws on matplotlib axes it is given (or creates) and returns what it
 computed, so chapters can also print or test the numbers behind a figure.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -14,11 +15,30 @@ import torch.nn.functional as F
 
 # Cityscapes' colours for its 19 training IDs (road, sidewalk, ..., bicycle), the
 # convention of Figure 7 and of every GTA5 -> Cityscapes paper.
-CITYSCAPES_PALETTE = np.array([
-    (128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156), (190, 153, 153),
-    (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
-    (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70),
-    (0, 60, 100), (0, 80, 100), (0, 0, 230), (119, 11, 32)], dtype=np.uint8)
+CITYSCAPES_PALETTE = np.array(
+    [
+        (128, 64, 128),
+        (244, 35, 232),
+        (70, 70, 70),
+        (102, 102, 156),
+        (190, 153, 153),
+        (153, 153, 153),
+        (250, 170, 30),
+        (220, 220, 0),
+        (107, 142, 35),
+        (152, 251, 152),
+        (70, 130, 180),
+        (220, 20, 60),
+        (255, 0, 0),
+        (0, 0, 142),
+        (0, 0, 70),
+        (0, 60, 100),
+        (0, 80, 100),
+        (0, 0, 230),
+        (119, 11, 32),
+    ],
+    dtype=np.uint8,
+)
 
 
 def to_image(x, mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> np.ndarray:
@@ -44,8 +64,16 @@ def to_image(x, mean: Sequence[float] | None = None, std: Sequence[float] | None
     return np.clip(x, 0.0, 1.0)
 
 
-def image_grid(images, ncols: int | None = None, titles: Sequence[str] | None = None, row_labels=None,
-               mean=None, std=None, size: float = 1.6, axes=None):
+def image_grid(
+    images,
+    ncols: int | None = None,
+    titles: Sequence[str] | None = None,
+    row_labels=None,
+    mean=None,
+    std=None,
+    size: float = 1.6,
+    axes=None,
+):
     """Draw images in a grid; returns the figure. ``row_labels`` name the rows (domains)."""
     import matplotlib.pyplot as plt
 
@@ -85,14 +113,17 @@ def attention_ratio(weights: torch.Tensor, size: int | tuple[int, int] | None = 
     return ratio
 
 
-def overlay_attention(ax, image, ratio, alpha: float = 0.5, cmap: str = "jet", vmax: float | None = None,
-                      colorbar: bool = True):
+def overlay_attention(
+    ax, image, ratio, alpha: float = 0.5, cmap: str = "jet", vmax: float | None = None, colorbar: bool = True
+):
     """Draw ``image`` with an attention-ratio map (H, W) over it; returns the map's artist."""
     img = to_image(image)
     ratio = np.asarray(ratio.detach().cpu() if isinstance(ratio, torch.Tensor) else ratio)
     if ratio.shape != img.shape[:2]:
-        raise ValueError(f"ratio map {ratio.shape} must match the image's size {img.shape[:2]}; "
-                         "upsample it with attention_ratio(weights, size=...)")
+        raise ValueError(
+            f"ratio map {ratio.shape} must match the image's size {img.shape[:2]}; "
+            "upsample it with attention_ratio(weights, size=...)"
+        )
     ax.imshow(img)
     art = ax.imshow(ratio, cmap=cmap, alpha=alpha, vmin=0, vmax=vmax)
     ax.set_xticks([]), ax.set_yticks([])
@@ -180,8 +211,10 @@ def colorize_mask(mask, palette: np.ndarray | None = None, ignore_index: int = 2
     palette = CITYSCAPES_PALETTE if palette is None else np.asarray(palette, dtype=np.uint8)
     valid = m != ignore_index
     if valid.any() and (m[valid].min() < 0 or m[valid].max() >= len(palette)):
-        raise ValueError(f"mask values must lie in [0, {len(palette) - 1}] or equal ignore_index={ignore_index}; "
-                         f"got {m[valid].min()}..{m[valid].max()}")
+        raise ValueError(
+            f"mask values must lie in [0, {len(palette) - 1}] or equal ignore_index={ignore_index}; "
+            f"got {m[valid].min()}..{m[valid].max()}"
+        )
     out = np.zeros(m.shape + (3,), dtype=np.uint8)
     out[valid] = palette[m[valid]]
     return out
@@ -222,8 +255,7 @@ def sample_photos(names: Sequence[str] = SAMPLE_PHOTOS, size: int = 224) -> dict
             raise ValueError(f"unknown sample photo {name!r}; accepted: {', '.join(SAMPLE_PHOTOS)}")
         img = Image.fromarray(array).convert("RGB")
         scale = size / min(img.size)
-        img = img.resize((max(size, round(img.width * scale)), max(size, round(img.height * scale))),
-                         Image.BICUBIC)
+        img = img.resize((max(size, round(img.width * scale)), max(size, round(img.height * scale))), Image.BICUBIC)
         left, top = (img.width - size) // 2, (img.height - size) // 2
         photos[name] = img.crop((left, top, left + size, top + size))
     return photos

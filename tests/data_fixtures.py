@@ -4,6 +4,7 @@ Each builder reproduces the structure, file naming and encoding of the official
 release (VisDA-2017 image lists; GTA5 palettised label PNGs; Cityscapes
 leftImg8bit/gtFine trees) with a few small images.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,15 +14,15 @@ from PIL import Image
 
 # A few Cityscapes label IDs with their official colours (what GTA5's palette holds).
 CITYSCAPES_COLORS = {
-    0: (0, 0, 0),          # unlabeled
-    7: (128, 64, 128),     # road
-    8: (244, 35, 232),     # sidewalk
-    11: (70, 70, 70),      # building
-    21: (107, 142, 35),    # vegetation
-    23: (70, 130, 180),    # sky
-    24: (220, 20, 60),     # person
-    26: (0, 0, 142),       # car
-    33: (119, 11, 32),     # bicycle
+    0: (0, 0, 0),  # unlabeled
+    7: (128, 64, 128),  # road
+    8: (244, 35, 232),  # sidewalk
+    11: (70, 70, 70),  # building
+    21: (107, 142, 35),  # vegetation
+    23: (70, 130, 180),  # sky
+    24: (220, 20, 60),  # person
+    26: (0, 0, 142),  # car
+    33: (119, 11, 32),  # bicycle
 }
 
 
@@ -107,8 +108,11 @@ def make_gta5(root: Path, frames: int = 3, seed: int = 0) -> Path:
 # ----------------------------------------------------------------------- Cityscapes
 
 CITYSCAPES_FRAMES = {
-    "val": [("frankfurt", "frankfurt_000000_000294"), ("frankfurt", "frankfurt_000000_000576"),
-            ("lindau", "lindau_000000_000019")],
+    "val": [
+        ("frankfurt", "frankfurt_000000_000294"),
+        ("frankfurt", "frankfurt_000000_000576"),
+        ("lindau", "lindau_000000_000019"),
+    ],
     "train": [("aachen", "aachen_000000_000019")],
 }
 

@@ -1,4 +1,5 @@
 """Grad-CAM through pytorch-grad-cam on our models, and the share of a map on a mask."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,8 @@ from PIL import Image
 from torch import nn
 
 from csg import attention
-from csg.data import Digits, digits as digits_module, real_digits
+from csg.data import Digits, real_digits
+from csg.data import digits as digits_module
 from csg.data.arrays import ArrayClassificationDataset
 
 
@@ -38,7 +40,7 @@ class _Toy(nn.Module):
 
 def _two_squares():
     x = torch.zeros(1, 3, 16, 16)
-    x[0, 1, 2:8, 2:8] = 1.0      # class 1: a 6x6 square (the larger mean: predicted)
+    x[0, 1, 2:8, 2:8] = 1.0  # class 1: a 6x6 square (the larger mean: predicted)
     x[0, 0, 11:15, 11:15] = 1.0  # class 0: a 4x4 square elsewhere
     one = np.zeros((1, 16, 16), bool)
     one[0, 2:8, 2:8] = True
@@ -119,8 +121,12 @@ def test_target_images_and_stroke_masks_pair_up_and_check_the_order():
     plain[:, 2:6, 3:5] = 255
     photos = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
     labels = np.array([3, 1, 4, 1])
-    bench = _Bench({"mnist": ArrayClassificationDataset(plain, labels, tuple("0123456789")),
-                    "mnistm": ArrayClassificationDataset(photos, labels, tuple("0123456789"))})
+    bench = _Bench(
+        {
+            "mnist": ArrayClassificationDataset(plain, labels, tuple("0123456789")),
+            "mnistm": ArrayClassificationDataset(photos, labels, tuple("0123456789")),
+        }
+    )
     to_tensor = lambda img: torch.from_numpy(np.array(img)).permute(2, 0, 1).float()
     inputs, got_labels = attention.target_images(bench, "mnistm", to_tensor, n=3)
     assert inputs.shape == (3, 3, 8, 8) and got_labels.tolist() == [3, 1, 4]
@@ -144,11 +150,17 @@ def test_paired_difference_drops_nan_pairs_and_counts_wins():
 
 def test_plot_cams_draws_one_row_per_model():
     import matplotlib
+
     matplotlib.use("Agg")
     images = torch.rand(3, 3, 8, 8)
     maps = np.random.default_rng(0).random((3, 8, 8))
-    fig = attention.plot_cams(images, [1, 2, 3], {"a": (maps, np.array([1, 0, 3])), "b": (maps, np.array([1, 2, 3]))},
-                              [str(i) for i in range(10)], n=2)
+    fig = attention.plot_cams(
+        images,
+        [1, 2, 3],
+        {"a": (maps, np.array([1, 0, 3])), "b": (maps, np.array([1, 2, 3]))},
+        [str(i) for i in range(10)],
+        n=2,
+    )
     axes = np.array(fig.axes).reshape(3, 2)
     assert axes[1, 1].get_title() == "0 ✗" and axes[2, 1].get_title() == "2 ✓"
     assert axes[2, 0].get_ylabel() == "b"

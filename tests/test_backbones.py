@@ -1,4 +1,5 @@
 """Backbones: stage taps, offline ImageNet weights, clear errors."""
+
 import urllib.error
 
 import pytest
@@ -15,8 +16,9 @@ from csg.backbones import build_backbone
 IMAGENET_CLASSES = ResNet50_Weights.IMAGENET1K_V1.meta["categories"]
 
 
-@pytest.mark.parametrize("arch, channels", [
-    ("efficientnet_lite0", (24, 40, 112, 1280)), ("resnet50", (256, 512, 1024, 2048))])
+@pytest.mark.parametrize(
+    "arch, channels", [("efficientnet_lite0", (24, 40, 112, 1280)), ("resnet50", (256, 512, 1024, 2048))]
+)
 @pytest.mark.parametrize("output_stride", [32, 8])
 def test_four_stage_groups_with_their_strides(arch, channels, output_stride):
     net = build_backbone(arch, weights=None, output_stride=output_stride).eval()
@@ -59,11 +61,14 @@ def test_resnet_loads_weights_from_a_file(tmp_path):
     assert net.imagenet_classifier is not None
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(arch="vgg16"), "resnet50, resnet101, efficientnet_lite0"),
-    (dict(arch="resnet50", output_stride=4), r"\(8, 16, 32\)"),
-    (dict(arch="resnet50", weights="nowhere.pth"), "'imagenet', None or a path"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(arch="vgg16"), "resnet50, resnet101, efficientnet_lite0"),
+        (dict(arch="resnet50", output_stride=4), r"\(8, 16, 32\)"),
+        (dict(arch="resnet50", weights="nowhere.pth"), "'imagenet', None or a path"),
+    ],
+)
 def test_bad_backbone_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         build_backbone(**kwargs)

@@ -1,4 +1,5 @@
 """The baselines of Table 1 against hand arithmetic and independent library computations."""
+
 import numpy as np
 import pytest
 import torch
@@ -27,11 +28,14 @@ def no_features():
 
 def maps(seed, channels=(2, 3, 4, 6), requires_grad=False):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(3, c, 4 // i, 4 // i, generator=g, dtype=torch.float64).requires_grad_(requires_grad)
-            for c, i in zip(channels, (1, 1, 2, 2))]
+    return [
+        torch.randn(3, c, 4 // i, 4 // i, generator=g, dtype=torch.float64).requires_grad_(requires_grad)
+        for c, i in zip(channels, (1, 1, 2, 2))
+    ]
 
 
 # --- Oracle -------------------------------------------------------------------------
+
 
 def test_oracle_trains_only_the_new_head_and_keeps_imagenet_bn_statistics(imagenet_lite0):
     backbone = freeze_backbone(build_backbone("efficientnet_lite0", freeze_bn_stats=False))
@@ -56,6 +60,7 @@ def test_freeze_backbone_needs_a_backbone():
 
 
 # --- Weight l2 ----------------------------------------------------------------------
+
 
 def test_weight_l2_is_zero_at_init_and_the_hand_sum_after_a_perturbation():
     net = tiny_net()
@@ -100,6 +105,7 @@ def test_weight_space_baselines_skip_frozen_parameters_and_need_some():
 
 
 # --- Synaptic Intelligence ----------------------------------------------------------
+
 
 class Vector(nn.Module):
     def __init__(self, values):
@@ -173,6 +179,7 @@ def test_si_rejects_non_positive_damping(xi):
 
 # --- Feature l2 ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("stage", [2, 4])
 def test_feature_l2_is_the_mean_squared_difference_of_feature_maps(stage):
     student, teacher = maps(0, requires_grad=True), maps(1)
@@ -180,8 +187,9 @@ def test_feature_l2_is_the_mean_squared_difference_of_feature_maps(stage):
     s, t = student[stage - 1].detach().numpy(), teacher[stage - 1].numpy()
     b, c, h, w = s.shape
     # ROAD's distance, position by position, averaged: loops over every element
-    expected = sum((s[i, k, y, x] - t[i, k, y, x]) ** 2
-                   for i in range(b) for k in range(c) for y in range(h) for x in range(w)) / (b * c * h * w)
+    expected = sum(
+        (s[i, k, y, x] - t[i, k, y, x]) ** 2 for i in range(b) for k in range(c) for y in range(h) for x in range(w)
+    ) / (b * c * h * w)
     term = reg(StepFeatures(student, teacher))
     assert term.item() == pytest.approx(expected, rel=1e-12)
     term.backward()
@@ -195,6 +203,7 @@ def test_feature_l2_is_the_mean_squared_difference_of_feature_maps(stage):
 
 
 # --- ASG ----------------------------------------------------------------------------
+
 
 def imagenet_like_classifier(in_dim=6, classes=5):
     torch.manual_seed(3)
@@ -256,18 +265,24 @@ def test_asg_on_a_real_backbone_is_zero_at_init_and_the_step_changes_only_the_st
 
 # --- Bad input ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("build, match", [
-    (lambda: WeightL2(tiny_net(), weight=-1.0), "weight must be >= 0"),
-    (lambda: SynapticIntelligence(tiny_net(), weight=-0.1), "weight must be >= 0"),
-    (lambda: FeatureL2(weight=-1.0), "weight must be >= 0"),
-    (lambda: FeatureL2(weight=1.0, stage=0), "stage must be one of 1, 2, 3, 4"),
-    (lambda: FeatureL2(weight=1.0, stage=5), "stage must be one of 1, 2, 3, 4"),
-    (lambda: ASGDistillation(imagenet_like_classifier(), weight=-1.0), "weight must be >= 0"),
-    (lambda: ASGDistillation(imagenet_like_classifier(), weight=1.0, temperature=0.0), "temperature must be > 0"),
-    (lambda: ASGDistillation(imagenet_like_classifier(), weight=1.0, temperature=-2.0), "temperature must be > 0"),
-    (lambda: ASGDistillation(build_backbone("efficientnet_lite0", weights=None).imagenet_classifier, weight=1.0),
-     "weights='imagenet'"),
-])
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: WeightL2(tiny_net(), weight=-1.0), "weight must be >= 0"),
+        (lambda: SynapticIntelligence(tiny_net(), weight=-0.1), "weight must be >= 0"),
+        (lambda: FeatureL2(weight=-1.0), "weight must be >= 0"),
+        (lambda: FeatureL2(weight=1.0, stage=0), "stage must be one of 1, 2, 3, 4"),
+        (lambda: FeatureL2(weight=1.0, stage=5), "stage must be one of 1, 2, 3, 4"),
+        (lambda: ASGDistillation(imagenet_like_classifier(), weight=-1.0), "weight must be >= 0"),
+        (lambda: ASGDistillation(imagenet_like_classifier(), weight=1.0, temperature=0.0), "temperature must be > 0"),
+        (lambda: ASGDistillation(imagenet_like_classifier(), weight=1.0, temperature=-2.0), "temperature must be > 0"),
+        (
+            lambda: ASGDistillation(build_backbone("efficientnet_lite0", weights=None).imagenet_classifier, weight=1.0),
+            "weights='imagenet'",
+        ),
+    ],
+)
 def test_baselines_reject_bad_input(build, match):
     with pytest.raises(ValueError, match=match):
         build()

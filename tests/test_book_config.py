@@ -1,4 +1,5 @@
 """The book's test configuration says what it means."""
+
 import configparser
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def test_nbval_reads_every_sanitize_rule():
 def test_no_chapter_shows_a_test_marker():
     # nbval's cell tags (nbval-ignore-output) keep the markers out of what readers see
     import nbformat
+
     for path in sorted(BOOK.glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             assert "NBVAL_" not in cell.source, f"{path.name}: a cell shows an nbval marker"

@@ -1,4 +1,5 @@
 """Claims read the records of both sides, pair them by seed and apply the verdict rule."""
+
 import json
 
 import pytest
@@ -14,11 +15,19 @@ def results(tmp_path, monkeypatch):
     def write(score, energy=0.5, **params):
         rec = {"final": {s: {"score": score / 100, "hse": {"s0": energy}} for s in ("synthetic_val", "mnistm")}}
         (tmp_path / f"{Config(**params).run_name}.json").write_text(json.dumps(rec))
+
     return write
 
 
-CLAIM = claims.Claim("CSG beats the baseline", "Table 1", "04_visda", dict(method="csg", weight=claims.CHOSEN),
-                     dict(method="vanilla"), (64.05, 49.3), seeds=(0, 1, 2))
+CLAIM = claims.Claim(
+    "CSG beats the baseline",
+    "Table 1",
+    "04_visda",
+    dict(method="csg", weight=claims.CHOSEN),
+    dict(method="vanilla"),
+    (64.05, 49.3),
+    seeds=(0, 1, 2),
+)
 
 
 def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
@@ -40,14 +49,23 @@ def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
 def test_a_partial_claim_says_how_many_seeds_it_rests_on(results):
     results(50, method="oracle", seed=0)
     results(45, method="vanilla", seed=0)
-    claim = claims.Claim("x", "Table 1", "04_visda", dict(method="oracle"), dict(method="vanilla"), (53.3, 49.3),
-                         seeds=(0, 1, 2))
+    claim = claims.Claim(
+        "x", "Table 1", "04_visda", dict(method="oracle"), dict(method="vanilla"), (53.3, 49.3), seeds=(0, 1, 2)
+    )
     assert claim.judge("mnistm")["verdict"] == "inconclusive (1 of 3 seeds)"
 
 
 def test_energy_claims_point_down(results):
-    claim = claims.Claim("lower energy", "Table 1", "04_visda", dict(method="oracle"), dict(method="vanilla"),
-                         (0.3188, 0.4245), seeds=(0, 1), metric="energy")
+    claim = claims.Claim(
+        "lower energy",
+        "Table 1",
+        "04_visda",
+        dict(method="oracle"),
+        dict(method="vanilla"),
+        (0.3188, 0.4245),
+        seeds=(0, 1),
+        metric="energy",
+    )
     for s, (a, b) in enumerate([(0.30, 0.40), (0.31, 0.42)]):
         results(50, energy=a, method="oracle", seed=s)
         results(50, energy=b, method="vanilla", seed=s)
@@ -56,12 +74,15 @@ def test_energy_claims_point_down(results):
 
 def test_a_measured_claim_reads_its_chapters_measurement(results, tmp_path, monkeypatch):
     from csg import experiments
+
     monkeypatch.setattr(experiments, "is_smoke", lambda: False)
-    claim = claims.Claim("maps on the digit", "Fig. 5", "06_attention", None, None, (1, 0), seeds=(0, 1, 2),
-                         measure="share")
+    claim = claims.Claim(
+        "maps on the digit", "Fig. 5", "06_attention", None, None, (1, 0), seeds=(0, 1, 2), measure="share"
+    )
     assert claim.judge("mnistm")["verdict"] == "not run yet"
-    experiments.save_measure("share", {"mnistm": {"setting": {0: 30.0, 1: 31.0, 2: 29.5},
-                                                  "reference": {0: 25.0, 1: 26.5, 2: 24.0}}}, runs={})
+    experiments.save_measure(
+        "share", {"mnistm": {"setting": {0: 30.0, 1: 31.0, 2: 29.5}, "reference": {0: 25.0, 1: 26.5, 2: 24.0}}}, runs={}
+    )
     assert (tmp_path / "measures" / "share.json").exists()
     j = claim.judge("mnistm")
     assert j["n"] == 3 and j["difference"].mean == pytest.approx((5 + 4.5 + 5.5) / 3) and j["verdict"] == "reproduced"
@@ -69,9 +90,17 @@ def test_a_measured_claim_reads_its_chapters_measurement(results, tmp_path, monk
 
 def test_a_per_split_setting_pairs_each_target_with_its_own_real_model(results):
     # Sec. 2: on each target, the model fine-tuned on that target's real domain against the synthetic one.
-    claim = claims.Claim("real is more diverse", "Sec. 2", "01", dict(method="vanilla"), dict(method="vanilla"),
-                         (0.3355, 0.4408), seeds=(0, 1), metric="energy",
-                         setting_by_split={"mnistm": dict(train_split="real_train_mnistm")})
+    claim = claims.Claim(
+        "real is more diverse",
+        "Sec. 2",
+        "01",
+        dict(method="vanilla"),
+        dict(method="vanilla"),
+        (0.3355, 0.4408),
+        seeds=(0, 1),
+        metric="energy",
+        setting_by_split={"mnistm": dict(train_split="real_train_mnistm")},
+    )
     for s, (real, syn) in enumerate([(0.30, 0.40), (0.32, 0.41)]):
         results(50, energy=real, method="vanilla", train_split="real_train_mnistm", seed=s)
         results(50, energy=syn, method="vanilla", seed=s)

@@ -1,4 +1,5 @@
 """CSG (Eqs. 2-6): heads, EMA, queue, multi-layer and dense, against a reference."""
+
 import copy
 
 import pytest
@@ -61,40 +62,58 @@ def test_split_patches_keeps_regions_aligned():
         split_patches(x, 8)
 
 
+def cut_patches(m, n):
+    """(B, C, H, W) -> (B * n * n, C, H / n, W / n), image-major, rows then columns: written out."""
+    h, w = m.shape[2] // n, m.shape[3] // n
+    cells = [
+        m[b : b + 1, :, i * h : (i + 1) * h, j * w : (j + 1) * w]
+        for b in range(m.shape[0])
+        for i in range(n)
+        for j in range(n)
+    ]
+    return torch.cat(cells)
+
+
 def reference_loss(csg, student, teacher, queues, heads, ema_heads, attention=None):
     """A straightforward recomputation of Eq. 5 with explicit EMA heads and queue snapshots."""
     total = 0.0
-    for l in csg.stages:
-        s, t = student[l - 1], teacher[l - 1]
+    for stage in csg.stages:
+        s, t = student[stage - 1], teacher[stage - 1]
         if csg.patch_grid:
-            n = csg.patch_grid
-            cut = lambda m: torch.cat([m[b:b + 1, :, i * m.shape[2] // n:(i + 1) * m.shape[2] // n,
-                                                  j * m.shape[3] // n:(j + 1) * m.shape[3] // n]
-                                       for b in range(m.shape[0]) for i in range(n) for j in range(n)])
-            s, t = cut(s), cut(t)
-            att = None if attention is None else cut(attention[l - 1])
+            s, t = cut_patches(s, csg.patch_grid), cut_patches(t, csg.patch_grid)
+            att = None if attention is None else cut_patches(attention[stage - 1], csg.patch_grid)
         else:
-            att = None if attention is None else attention[l - 1]
+            att = None if attention is None else attention[stage - 1]
         pooled_s = a_pool(s) if csg.pooling == "a_pool" else s.mean((2, 3))
         pooled_t = a_pool(t, att) if csg.pooling == "a_pool" else t.mean((2, 3))
-        q = F.normalize(heads[str(l)](pooled_s), dim=1)
-        k = F.normalize(ema_heads[str(l)](pooled_t), dim=1)
-        total = total + info_nce(q, k, queues[str(l)], csg.tau)
+        q = F.normalize(heads[str(stage)](pooled_s), dim=1)
+        k = F.normalize(ema_heads[str(stage)](pooled_t), dim=1)
+        total = total + info_nce(q, k, queues[str(stage)], csg.tau)
     return total
 
 
-@pytest.mark.parametrize("pooling, grid, key_attention", [
-    ("a_pool", None, "student"), ("gap", None, "teacher"), ("a_pool", 2, "teacher"), ("a_pool", 2, "student")])
+@pytest.mark.parametrize(
+    "pooling, grid, key_attention",
+    [("a_pool", None, "student"), ("gap", None, "teacher"), ("a_pool", 2, "teacher"), ("a_pool", 2, "student")],
+)
 def test_csg_loss_equals_reference_and_updates_ema_then_queue(pooling, grid, key_attention):
     torch.manual_seed(0)
-    csg = CSG(CHANNELS, stages=(2, 4), pooling=pooling, queue_size=64, momentum=0.9, patch_grid=grid,
-              key_attention=key_attention, tau=0.1)
+    csg = CSG(
+        CHANNELS,
+        stages=(2, 4),
+        pooling=pooling,
+        queue_size=64,
+        momentum=0.9,
+        patch_grid=grid,
+        key_attention=key_attention,
+        tau=0.1,
+    )
     with torch.no_grad():  # make h and h~ differ so the EMA step is visible
         for p in csg.heads.parameters():
             p.add_(0.5)
     student, teacher, on_key = maps(seed=1), maps(seed=2), maps(seed=3)
     heads, ema_before = copy.deepcopy(csg.heads), copy.deepcopy(csg.ema_heads)
-    queues = {l: csg.queues[l].keys.clone() for l in csg.queues}
+    queues = {k: csg.queues[k].keys.clone() for k in csg.queues}
     expected_ema = copy.deepcopy(ema_before)
     with torch.no_grad():
         for e, h in zip(expected_ema.parameters(), heads.parameters()):
@@ -107,11 +126,11 @@ def test_csg_loss_equals_reference_and_updates_ema_then_queue(pooling, grid, key
         torch.testing.assert_close(got, e)
     # Each queue received this step's keys (B x patches of them), newest at the pointer.
     per_image = (grid or 1) ** 2
-    for l, q in csg.queues.items():
+    for key, q in csg.queues.items():
         q.commit()
         assert q.ptr.item() == 3 * per_image
-        assert not torch.allclose(q.keys[:3 * per_image], queues[l][:3 * per_image])
-        torch.testing.assert_close(q.keys[3 * per_image:], queues[l][3 * per_image:])
+        assert not torch.allclose(q.keys[: 3 * per_image], queues[key][: 3 * per_image])
+        torch.testing.assert_close(q.keys[3 * per_image :], queues[key][3 * per_image :])
 
 
 def test_multi_layer_is_the_sum_of_single_layers():
@@ -119,9 +138,9 @@ def test_multi_layer_is_the_sum_of_single_layers():
     torch.manual_seed(1)
     both = CSG(CHANNELS, stages=(3, 4), queue_size=32, key_attention="teacher")
     singles = []
-    for l in (3, 4):
-        single = CSG(CHANNELS, stages=(l,), queue_size=32, key_attention="teacher")
-        single.load_state_dict({k: v for k, v in both.state_dict().items() if f".{l}." in k})
+    for stage in (3, 4):
+        single = CSG(CHANNELS, stages=(stage,), queue_size=32, key_attention="teacher")
+        single.load_state_dict({k: v for k, v in both.state_dict().items() if f".{stage}." in k})
         singles.append(single(StepFeatures(student, teacher)))
     torch.testing.assert_close(both(StepFeatures(student, teacher)), sum(singles))
 
@@ -160,12 +179,20 @@ def test_student_keeps_imagenet_bn_statistics_while_training():
     assert not torch.equal(free.stages[1][0].bn1.running_mean, before)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(stages=(5,)), r"subset of \{1, 2, 3, 4\}"), (dict(stages=()), "non-empty"),
-    (dict(weight=-0.1), ">= 0"), (dict(tau=0.0), "tau"), (dict(pooling="max"), "a_pool, gap"),
-    (dict(key_attention="query"), "student, teacher"), (dict(momentum=1.5), r"\[0, 1\]"),
-    (dict(queue_size=0), "queue size"), (dict(patch_grid=0), "patch_grid"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(stages=(5,)), r"subset of \{1, 2, 3, 4\}"),
+        (dict(stages=()), "non-empty"),
+        (dict(weight=-0.1), ">= 0"),
+        (dict(tau=0.0), "tau"),
+        (dict(pooling="max"), "a_pool, gap"),
+        (dict(key_attention="query"), "student, teacher"),
+        (dict(momentum=1.5), r"\[0, 1\]"),
+        (dict(queue_size=0), "queue size"),
+        (dict(patch_grid=0), "patch_grid"),
+    ],
+)
 def test_csg_rejects_bad_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CSG(CHANNELS, **kwargs)

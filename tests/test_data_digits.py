@@ -1,18 +1,25 @@
 """The offline classification benchmark: rendering, real splits, cache."""
+
 import hashlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from csg.data import DIGIT_CLASSES, Digits, digits as digits_module, real_digits, render
+from csg.data import DIGIT_CLASSES, Digits, real_digits, render
+from csg.data import digits as digits_module
 
 
 def test_font_filter_keeps_digit_fonts_and_drops_symbol_and_fallback_fonts():
     names = {p.name for p in render.digit_fonts()}
     assert {"DejaVuSans.ttf", "STIXGeneral.ttf", "cmr10.ttf", "cmtt10.ttf"} <= names
-    for rejected in ("LastResortHE-Regular.ttf", "cmex10.ttf", "cmsy10.ttf",
-                     "DejaVuSansDisplay.ttf", "STIXSizOneSymReg.ttf"):
+    for rejected in (
+        "LastResortHE-Regular.ttf",
+        "cmex10.ttf",
+        "cmsy10.ttf",
+        "DejaVuSansDisplay.ttf",
+        "STIXSizOneSymReg.ttf",
+    ):
         assert rejected not in names
     assert len(names) >= 15
 
@@ -23,8 +30,7 @@ def test_same_seed_same_arrays_other_seed_other_arrays():
     c_images, _ = digits_module.generate_synthetic_digits(40, seed=4, image_size=32, workers=1)
     assert np.array_equal(a_images, b_images) and np.array_equal(a_labels, b_labels)
     assert not np.array_equal(a_images, c_images)
-    v_images, _ = digits_module.generate_synthetic_digits(40, seed=3, image_size=32, split="synthetic_val",
-                                                          workers=1)
+    v_images, _ = digits_module.generate_synthetic_digits(40, seed=3, image_size=32, split="synthetic_val", workers=1)
     assert not np.array_equal(a_images, v_images)  # held-out split is a different draw
 
 
@@ -127,8 +133,9 @@ def test_dataset_items_cache_round_trip_and_params(tmp_path):
 
 
 def test_transform_and_unknown_split(tmp_path):
-    ds = Digits("synthetic_val", cache_dir=tmp_path, val_size=10, image_size=16,
-                transform=lambda im: np.asarray(im).shape)
+    ds = Digits(
+        "synthetic_val", cache_dir=tmp_path, val_size=10, image_size=16, transform=lambda im: np.asarray(im).shape
+    )
     assert ds[3] == ((16, 16, 3), int(ds.labels[3]))
     assert np.array_equal(np.bincount(ds.labels), [1] * 10)
     with pytest.raises(ValueError, match="mnistm"):

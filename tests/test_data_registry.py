@@ -1,13 +1,14 @@
 """build_dataset: one parameter switches between every dataset, same item formats."""
+
 import numpy as np
 import pytest
 import torch
+from data_fixtures import make_cityscapes, make_gta5, make_visda
 from PIL import Image
 from torchvision import tv_tensors
 
 import csg.data as data
 from csg.data import DATASET_SPLITS, DatasetNotFoundError, build_dataset
-from data_fixtures import make_cityscapes, make_gta5, make_visda
 
 
 def test_unknown_name_and_split_list_accepted_values():
@@ -29,8 +30,7 @@ def test_every_dataset_has_the_shared_item_format(tmp_path):
         "digits": build_dataset("digits", "train", root=tmp_path / "cache", train_size=10, image_size=16),
         "gta5": build_dataset("gta5", "train", root=tmp_path / "gta5"),
         "cityscapes": build_dataset("cityscapes", "val", root=tmp_path / "cityscapes"),
-        "digit_scenes": build_dataset("digit_scenes", "train", root=tmp_path / "cache", train_size=2,
-                                      image_size=32),
+        "digit_scenes": build_dataset("digit_scenes", "train", root=tmp_path / "cache", train_size=2, image_size=32),
     }
     assert len(built["gta5"]) == 2  # the train.txt list, not every frame
     assert len(build_dataset("gta5", "all", root=tmp_path / "gta5")) == 3

@@ -1,4 +1,5 @@
 """The offline segmentation benchmark: scenes, labels, alignment, dataset API."""
+
 import numpy as np
 import pytest
 import torch
@@ -49,7 +50,7 @@ def test_real_scenes_aligned_and_labelled_from_strokes():
     rng = np.random.default_rng(0)
     images, maps = digit_scenes.render_real_scenes(15, 64, rng, digits[:50], labels[:50])
     assert images.shape == (15, 64, 64, 3) and maps.shape == (15, 64, 64)
-    assert set(np.unique(maps)) <= {0} | {int(l) + 1 for l in labels[:50]}
+    assert set(np.unique(maps)) <= {0} | {int(label) + 1 for label in labels[:50]}
     aligned = boundary_contrast(images, maps)
     assert aligned > 1.5 * boundary_contrast(images, np.roll(maps, 4, axis=2))
 
@@ -87,8 +88,9 @@ def test_dataset_api_and_cache(tmp_path):
     assert len(real) == 5 and real.labels.max() <= 10
 
     torch.manual_seed(0)
-    cropped = DigitScenes("train", cache_dir=tmp_path, train_size=8, image_size=48,
-                          transform=segmentation_train_transform(crop_size=40))
+    cropped = DigitScenes(
+        "train", cache_dir=tmp_path, train_size=8, image_size=48, transform=segmentation_train_transform(crop_size=40)
+    )
     image, mask = cropped[1]
     assert image.size == (40, 40) and tuple(mask.shape) == (40, 40)
     with pytest.raises(ValueError, match="real_train"):

@@ -1,7 +1,9 @@
 """GTA5 and Cityscapes loaders on fixtures with the official layouts; joint transforms."""
+
 import numpy as np
 import pytest
 import torch
+from data_fixtures import CITYSCAPES_FRAMES, gta5_label_ids, make_cityscapes, make_gta5, save_palettised
 from PIL import Image
 from torchvision import tv_tensors
 from torchvision.transforms import v2
@@ -19,7 +21,6 @@ from csg.data import (
     segmentation_tensor_transform,
     segmentation_train_transform,
 )
-from data_fixtures import CITYSCAPES_FRAMES, gta5_label_ids, make_cityscapes, make_gta5, save_palettised
 
 # ------------------------------------------------------------------ label mapping
 
@@ -192,10 +193,29 @@ def test_cityscapes_strict_labels(tmp_path):
 
 # Well separated block colours; black is reserved for padding.
 BLOCK_COLORS = np.array(
-    [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-     [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
-     [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180],
-     [0, 0, 128]], dtype=np.uint8)
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+        [210, 245, 60],
+        [250, 190, 212],
+        [0, 128, 128],
+        [220, 190, 255],
+        [170, 110, 40],
+        [255, 250, 200],
+        [128, 0, 0],
+        [170, 255, 195],
+        [128, 128, 0],
+        [255, 215, 180],
+        [0, 0, 128],
+    ],
+    dtype=np.uint8,
+)
 
 
 def block_pair(height=96, width=160, block=16):

@@ -1,10 +1,11 @@
 """VisDA17 loader on a fixture with the official layout."""
+
 import numpy as np
 import pytest
+from data_fixtures import VISDA_FIXTURE, make_visda
 from PIL import Image
 
 from csg.data import VISDA_CLASSES, DatasetFormatError, DatasetNotFoundError, VisDA17
-from data_fixtures import VISDA_FIXTURE, make_visda
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def test_held_out_renders_partition_the_official_train_split(visda_root):
     assert VisDA17(visda_root, split="synthetic_val").samples == held  # the same draw every time
     # at VisDA-17's size: 2 % of 152,397 renders, drawn once with a fixed seed
     from csg.data.visda import held_out_indices
+
     idx = held_out_indices(152_397)
     assert len(idx) == 3048 and idx == held_out_indices(152_397) and len(set(idx)) == 3048
 

@@ -1,4 +1,5 @@
 """Data-parallel training over 2 CPU processes (gloo) against one process on the whole batch."""
+
 import os
 import socket
 
@@ -24,8 +25,11 @@ def make_step():
 
 def data():
     g = torch.Generator().manual_seed(1)
-    return (torch.randn(BATCH, 3, SIZE, SIZE, generator=g), torch.randn(BATCH, 3, SIZE, SIZE, generator=g),
-            torch.randint(0, 3, (BATCH,), generator=g))
+    return (
+        torch.randn(BATCH, 3, SIZE, SIZE, generator=g),
+        torch.randn(BATCH, 3, SIZE, SIZE, generator=g),
+        torch.randint(0, 3, (BATCH,), generator=g),
+    )
 
 
 def one_step(step, query, key, target, wrapped=None):
@@ -46,8 +50,10 @@ def worker(rank, port, out):
     query, key, target = data()
     half = slice(rank * BATCH // 2, (rank + 1) * BATCH // 2)
     one_step(step, query[half], key[half], target[half], wrapped=ddp)
-    torch.save({"params": [p.detach() for p in step.parameters()],
-                "queue": step.regularizer.queues["4"].keys.clone()}, out / f"rank{rank}.pt")
+    torch.save(
+        {"params": [p.detach() for p in step.parameters()], "queue": step.regularizer.queues["4"].keys.clone()},
+        out / f"rank{rank}.pt",
+    )
     dist.destroy_process_group()
 
 

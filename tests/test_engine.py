@@ -1,5 +1,6 @@
 """The training engine on the offline benchmark (smoke sizes): every method, records,
 determinism, resume after SIGKILL, bad parameters, and torchrun with 2 processes."""
+
 import json
 import os
 import signal
@@ -12,8 +13,16 @@ import torch
 
 from csg.engine import METHODS, Config, train
 
-TINY = dict(dataset="digits", image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1,
-            warmup_iters=2, queue_size=256)
+TINY = dict(
+    dataset="digits",
+    image_size=64,
+    batch_size=16,
+    train_size=64,
+    eval_size=32,
+    epochs=1,
+    warmup_iters=2,
+    queue_size=256,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +55,7 @@ def test_every_method_trains_evaluates_and_writes_a_record(tmp_path, method):
 
 def test_the_oracle_trains_only_its_head(tmp_path):
     from csg.backbones import build_backbone
+
     result = run(tmp_path, method="oracle")
     imagenet = build_backbone("efficientnet_lite0").state_dict()
     for k, v in result.model.backbone.state_dict().items():
@@ -55,7 +65,9 @@ def test_the_oracle_trains_only_its_head(tmp_path):
 def test_same_seed_same_numbers_and_another_seed_differs(tmp_path):
     a, b = run(tmp_path / "a"), run(tmp_path / "b")
     c = run(tmp_path / "c", seed=1)
-    assert same(a.record["final"], b.record["final"]) and a.record["history"][0]["loss"] == b.record["history"][0]["loss"]
+    assert (
+        same(a.record["final"], b.record["final"]) and a.record["history"][0]["loss"] == b.record["history"][0]["loss"]
+    )
     assert c.record["history"][0]["loss"] != a.record["history"][0]["loss"]
 
 
@@ -88,17 +100,20 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
         run(tmp_path, name="mine", resume=True, lr=0.5)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(method="mixup"), "accepted: oracle, vanilla, weight_l2, si, feature_l2, asg, csg"),
-    (dict(dataset="svhn"), "accepted: digits, digit_scenes, visda17, gta5"),
-    (dict(epochs=-1), "epochs must be an integer >= 0"),
-    (dict(stages=(3, 5)), r"subset of \{1, 2, 3, 4\}"),
-    (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
-    (dict(arch="vgg"), "accepted: resnet50"),
-    (dict(weight=-1.0), ">= 0"),
-    (dict(magnitude="strong"), "magnitude must be 'auto', None or an integer in"),
-    (dict(queue_size=0), "queue_size must be None"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(method="mixup"), "accepted: oracle, vanilla, weight_l2, si, feature_l2, asg, csg"),
+        (dict(dataset="svhn"), "accepted: digits, digit_scenes, visda17, gta5"),
+        (dict(epochs=-1), "epochs must be an integer >= 0"),
+        (dict(stages=(3, 5)), r"subset of \{1, 2, 3, 4\}"),
+        (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
+        (dict(arch="vgg"), "accepted: resnet50"),
+        (dict(weight=-1.0), ">= 0"),
+        (dict(magnitude="strong"), "magnitude must be 'auto', None or an integer in"),
+        (dict(queue_size=0), "queue_size must be None"),
+    ],
+)
 def test_bad_parameters_fail_before_training(tmp_path, kw, match):
     with pytest.raises(ValueError, match=match):
         run(tmp_path, **kw)
@@ -116,6 +131,7 @@ def test_a_non_finite_loss_stops_the_run_naming_the_step_and_terms_and_records_i
 def test_the_papers_protocol_augments_csg_only():
     from csg.backbones import build_backbone
     from csg.views import benchmark, train_transform
+
     bench, backbone = benchmark("digits"), build_backbone("efficientnet_lite0", weights=None)
     image = bench.dataset("train", train_size=64, val_size=16)[0][0]
     plain = train_transform(bench, Config(method="vanilla"), backbone)
@@ -134,6 +150,7 @@ def test_the_papers_protocol_augments_csg_only():
 
 def test_run_length_settings_are_scaled_unless_given(tmp_path):
     from csg.scaling import RunScale, scaled_settings
+
     record = run(tmp_path, method="csg", queue_size=None, warmup_iters=None).record
     assert record["settings"] == scaled_settings(RunScale(64, 16, 1))
     literal = run(tmp_path, method="csg", queue_size=65536, ema_momentum=0.999, warmup_iters=100).record
@@ -141,8 +158,16 @@ def test_run_length_settings_are_scaled_unless_given(tmp_path):
 
 
 def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
-    result = run(tmp_path, dataset="digit_scenes", method="csg", patch_grid=2, batch_size=4, train_size=8,
-                 eval_size=4, weight=1.0)
+    result = run(
+        tmp_path,
+        dataset="digit_scenes",
+        method="csg",
+        patch_grid=2,
+        batch_size=4,
+        train_size=8,
+        eval_size=4,
+        weight=1.0,
+    )
     final = result.record["final"]["mnistm"]
     assert final["metric"] == "mean_iou" and len(final["per_class"]) == 11 and 0 <= final["score"] <= 1
 
@@ -150,6 +175,7 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
 def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypatch):
     # experiments.run(gpus=2): torchrun --nproc_per_node 2 -m csg.train (gloo on a CPU), record read back
     from csg import experiments
+
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     params = TINY | dict(device="cpu", seed=7)
     path = experiments.record_path(experiments.config(**params))  # the smoke profile's own results folder
@@ -161,6 +187,7 @@ def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypa
 
 def test_the_command_line_round_trips_a_config():
     from csg.train import _parser, command
+
     cfg = Config(**TINY, method="csg", stages=(2, 3, 4), magnitude=None, weight=0.01, ema_momentum=0.5, resume=True)
     args = command(cfg)
     assert args[1:3] == ["-m", "csg.train"]
@@ -169,16 +196,22 @@ def test_the_command_line_round_trips_a_config():
 
 
 def test_a_bad_command_line_parameter_is_one_line_not_a_traceback(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "csg.train", "--method", "mixup", "--results-dir", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "csg.train", "--method", "mixup", "--results-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith("python -m csg.train: error: unknown method 'mixup'")
 
 
 def test_a_default_lambda_given_explicitly_is_the_same_run():
     assert Config(method="csg").run_name == Config(method="csg", weight=0.1).run_name
-    assert Config(method="csg", dataset="digit_scenes").run_name == Config(method="csg", dataset="digit_scenes",
-                                                                           weight=75.0).run_name
+    assert (
+        Config(method="csg", dataset="digit_scenes").run_name
+        == Config(method="csg", dataset="digit_scenes", weight=75.0).run_name
+    )
     assert Config(method="vanilla").run_name == Config(method="vanilla", weight=3.0).run_name
     assert Config(method="csg").run_name != Config(method="csg", weight=1.0).run_name
     assert Config(method="weight_l2").run_name != Config(method="weight_l2", weight=0.1).run_name
@@ -192,16 +225,19 @@ RECORDED = {
     "digits-vanilla-efficientnet_lite0-seed3-a66777d2": dict(method="vanilla", seed=3),
     "digits-vanilla-efficientnet_lite0-seed1-1ca68ef9": dict(method="vanilla", magnitude=6, seed=1),
     "digits-oracle-efficientnet_lite0-seed0-c8ef1827": dict(method="oracle"),
-    "digits-csg-efficientnet_lite0-seed1-960c70eb": dict(method="csg", magnitude=None, seed=1, train_size=2000,
-                                                         epochs=2),
+    "digits-csg-efficientnet_lite0-seed1-960c70eb": dict(
+        method="csg", magnitude=None, seed=1, train_size=2000, epochs=2
+    ),
     "digits-csg-efficientnet_lite0-seed0-0eb5f634": dict(method="csg", stages=(4,), train_size=2000, epochs=2),
-    "digits-csg-efficientnet_lite0-seed1-499215bb": dict(method="csg", seed=1, queue_size=65536, ema_momentum=0.999,
-                                                         warmup_iters=100, train_size=2000, epochs=2),
+    "digits-csg-efficientnet_lite0-seed1-499215bb": dict(
+        method="csg", seed=1, queue_size=65536, ema_momentum=0.999, warmup_iters=100, train_size=2000, epochs=2
+    ),
 }
 
 
 @pytest.mark.parametrize("name", RECORDED)
 def test_recorded_runs_keep_their_names(name):
     from csg import records
+
     assert Config(**RECORDED[name]).run_name == name
     assert (records.RESULTS_DIR / f"{name}.json").exists()

@@ -1,4 +1,5 @@
 """InfoNCE (Eq. 3) and A-pool (Sec. 3.4) against independent computations."""
+
 import math
 
 import numpy as np
@@ -32,10 +33,15 @@ def test_info_nce_is_small_when_positive_dominates_and_large_when_not():
     assert info_nce(q, -q, q, 0.07) > 10  # positive opposite, a negative identical
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(tau=0.0), "tau"), (dict(tau=-1.0), "tau"),
-    (dict(k=unit(3, 8)), "same shape"), (dict(negatives=unit(7, 4)), "negatives"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(tau=0.0), "tau"),
+        (dict(tau=-1.0), "tau"),
+        (dict(k=unit(3, 8)), "same shape"),
+        (dict(negatives=unit(7, 4)), "negatives"),
+    ],
+)
 def test_info_nce_rejects_bad_input(bad, match):
     args = dict(q=unit(5, 8), k=unit(5, 8, seed=1), negatives=unit(7, 8, seed=2), tau=0.07) | bad
     with pytest.raises(ValueError, match=match):

@@ -1,4 +1,5 @@
 """Metrics against independent computations: scipy/numpy for HSE, scikit-learn for labels."""
+
 import math
 
 import numpy as np
@@ -8,14 +9,23 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import balanced_accuracy_score, jaccard_score
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-from csg.metrics import (accuracy_from_confusion, coarse_oracle_miou, confusion_matrix, hyperspherical_energy, iou_from_confusion,
-                         mean_class_accuracy, mean_iou, per_class_accuracy, per_class_iou)
+from csg.metrics import (
+    accuracy_from_confusion,
+    coarse_oracle_miou,
+    confusion_matrix,
+    hyperspherical_energy,
+    iou_from_confusion,
+    mean_class_accuracy,
+    mean_iou,
+    per_class_accuracy,
+    per_class_iou,
+)
 
 
 def brute_force_energy(x: np.ndarray, s: float) -> float:
     v = x / np.linalg.norm(x, axis=1, keepdims=True)
     d = pdist(v)  # the N(N-1)/2 pairwise distances
-    return float(np.mean(np.log(1 / d**2)) if s == 0 else np.mean(d ** -s))
+    return float(np.mean(np.log(1 / d**2)) if s == 0 else np.mean(d**-s))
 
 
 @pytest.mark.parametrize("s", [0, 1, 2, 0.5])
@@ -33,7 +43,7 @@ def test_hse_of_a_regular_simplex_has_its_closed_form(n):
     x = scales * simplex @ rotation
     d2 = 2 * n / (n - 1)
     assert hyperspherical_energy(x, 0) == pytest.approx(-math.log(d2), rel=1e-12)
-    assert hyperspherical_energy(x, 1) == pytest.approx(d2 ** -0.5, rel=1e-12)
+    assert hyperspherical_energy(x, 1) == pytest.approx(d2**-0.5, rel=1e-12)
     assert hyperspherical_energy(x, 2) == pytest.approx(1 / d2, rel=1e-12)
 
 
@@ -48,7 +58,8 @@ def test_hse_chunked_equals_one_block(chunk_size):
     x = torch.randn(50, 8, generator=torch.Generator().manual_seed(1))
     for s in (0, 1, 2):
         assert hyperspherical_energy(x, s, chunk_size=chunk_size) == pytest.approx(
-            hyperspherical_energy(x, s, chunk_size=len(x)), rel=1e-12)
+            hyperspherical_energy(x, s, chunk_size=len(x)), rel=1e-12
+        )
 
 
 def test_hse_lower_for_spread_than_for_clustered_features():
@@ -70,7 +81,7 @@ def test_hse_close_pairs_are_exact_not_lost_to_cancellation():
     t = 1e-7  # angle; the Gram form 2 - 2cos(t) would be off by about 1%
     x = torch.tensor([[1.0, 0.0, 0.0], [math.cos(t), math.sin(t), 0.0]], dtype=torch.float64)
     d = 2 * math.sin(t / 2)
-    assert hyperspherical_energy(x, 2) == pytest.approx(d ** -2, rel=1e-8)
+    assert hyperspherical_energy(x, 2) == pytest.approx(d**-2, rel=1e-8)
     assert hyperspherical_energy(x, 0) == pytest.approx(-2 * math.log(d), rel=1e-8)
 
 
@@ -79,17 +90,20 @@ def test_hse_accepts_float32_and_matches_float64():
     assert hyperspherical_energy(x.float(), 1) == pytest.approx(hyperspherical_energy(x, 1), rel=1e-6)
 
 
-@pytest.mark.parametrize("features, kwargs, match", [
-    (torch.randn(5), {}, r"\(N, d\)"),
-    (torch.randn(1, 4), {}, "N >= 2"),
-    (torch.randn(2, 3, 4), {}, r"\(N, d\)"),
-    (np.ones((4, 3)), {}, r"\(N, d\)"),
-    (torch.randn(4, 3), dict(s=-1), "s must be >= 0"),
-    (torch.randn(4, 3), dict(s=float("nan")), "s must be >= 0"),
-    (torch.randn(4, 3), dict(chunk_size=0), "chunk_size"),
-    (torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]), {}, "all zero"),
-    (torch.tensor([[1.0, float("nan")], [0.0, 1.0]]), {}, "NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "features, kwargs, match",
+    [
+        (torch.randn(5), {}, r"\(N, d\)"),
+        (torch.randn(1, 4), {}, "N >= 2"),
+        (torch.randn(2, 3, 4), {}, r"\(N, d\)"),
+        (np.ones((4, 3)), {}, r"\(N, d\)"),
+        (torch.randn(4, 3), dict(s=-1), "s must be >= 0"),
+        (torch.randn(4, 3), dict(s=float("nan")), "s must be >= 0"),
+        (torch.randn(4, 3), dict(chunk_size=0), "chunk_size"),
+        (torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]), {}, "all zero"),
+        (torch.tensor([[1.0, float("nan")], [0.0, 1.0]]), {}, "NaN or inf"),
+    ],
+)
 def test_hse_rejects_bad_input(features, kwargs, match):
     with pytest.raises(ValueError, match=match):
         hyperspherical_energy(features, **kwargs)
@@ -163,21 +177,32 @@ def test_confusions_summed_over_batches_give_the_dataset_level_numbers():
     # dataset-level IoU differs from the mean of per-image IoUs in general
     per_image = np.mean([mean_iou(p, t, 5) for p, t in zip(pred, target)])
     assert mean_iou(pred, target, 5) != pytest.approx(per_image, rel=1e-9)
-    assert torch.nanmean(accuracy_from_confusion(total)).item() == pytest.approx(
-        mean_class_accuracy(pred, target, 5))
+    assert torch.nanmean(accuracy_from_confusion(total)).item() == pytest.approx(mean_class_accuracy(pred, target, 5))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 1, 1]), 2), "same shape"),
-    (lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 2]), 2), r"target has labels outside \[0, 2\)"),
-    (lambda: mean_class_accuracy(torch.tensor([-1, 1]), torch.tensor([0, 1]), 2), r"pred has labels outside \[0, 2\)"),
-    (lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 1]), 0), "num_classes must be an integer >= 1"),
-    (lambda: mean_class_accuracy(torch.tensor([0.2, 0.9]), torch.tensor([0, 1]), 2), "integer class indices"),
-    (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 254]), 2), "or ignore_index=255"),
-    (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 255]), 2, ignore_index=None), r"outside \[0, 2\)"),
-    (lambda: iou_from_confusion(torch.ones(2, 3)), "square"),
-    (lambda: accuracy_from_confusion(-torch.ones(2, 2)), "non-negative"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 1, 1]), 2), "same shape"),
+        (
+            lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 2]), 2),
+            r"target has labels outside \[0, 2\)",
+        ),
+        (
+            lambda: mean_class_accuracy(torch.tensor([-1, 1]), torch.tensor([0, 1]), 2),
+            r"pred has labels outside \[0, 2\)",
+        ),
+        (
+            lambda: mean_class_accuracy(torch.tensor([0, 1]), torch.tensor([0, 1]), 0),
+            "num_classes must be an integer >= 1",
+        ),
+        (lambda: mean_class_accuracy(torch.tensor([0.2, 0.9]), torch.tensor([0, 1]), 2), "integer class indices"),
+        (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 254]), 2), "or ignore_index=255"),
+        (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 255]), 2, ignore_index=None), r"outside \[0, 2\)"),
+        (lambda: iou_from_confusion(torch.ones(2, 3)), "square"),
+        (lambda: accuracy_from_confusion(-torch.ones(2, 2)), "non-negative"),
+    ],
+)
 def test_label_metrics_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()

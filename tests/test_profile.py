@@ -3,8 +3,10 @@ import pytest
 from csg.profile import by_profile, current_profile
 
 
-@pytest.mark.parametrize("raw,expected", [(None, "standard"), ("", "standard"), ("smoke", "smoke"),
-                                          (" Standard ", "standard"), ("SMOKE", "smoke")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [(None, "standard"), ("", "standard"), ("smoke", "smoke"), (" Standard ", "standard"), ("SMOKE", "smoke")],
+)
 def test_profile_from_environment(monkeypatch, raw, expected):
     if raw is None:
         monkeypatch.delenv("CSG_PROFILE", raising=False)

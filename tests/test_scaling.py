@@ -1,4 +1,5 @@
 """The scale rule: the paper's exact values at the paper's scale, its ratios at any other."""
+
 import pytest
 
 from csg import scaling
@@ -7,8 +8,11 @@ from csg.scaling import PAPER_SCALE, RunScale, scaled_settings
 
 def test_the_paper_scale_gives_the_papers_values():
     assert PAPER_SCALE.steps == 30 * (152_397 // 32) == 142_860
-    assert scaled_settings(PAPER_SCALE) == {"queue_size": 65_536, "ema_momentum": pytest.approx(0.999, abs=1e-12),
-                                            "warmup_iters": 100}
+    assert scaled_settings(PAPER_SCALE) == {
+        "queue_size": 65_536,
+        "ema_momentum": pytest.approx(0.999, abs=1e-12),
+        "warmup_iters": 100,
+    }
 
 
 def test_the_ratios_hold_at_another_scale():

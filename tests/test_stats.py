@@ -1,4 +1,5 @@
 """The verdict rule against scipy's own t-interval and paired t-test."""
+
 import math
 
 import numpy as np
@@ -27,11 +28,17 @@ def test_paired_difference_pairs_seeds_and_agrees_with_the_paired_t_test():
     assert (d.low > 0) == (p < 0.05)
 
 
-@pytest.mark.parametrize("low, high, direction, expected", [
-    (0.5, 2.0, 1, "reproduced"), (0.5, 2.0, -1, "contradicted"),
-    (-2.0, -0.5, -1, "reproduced"), (-2.0, -0.5, 1, "contradicted"),
-    (-0.5, 2.0, 1, "inconclusive"), (-0.5, 2.0, -1, "inconclusive"),
-])
+@pytest.mark.parametrize(
+    "low, high, direction, expected",
+    [
+        (0.5, 2.0, 1, "reproduced"),
+        (0.5, 2.0, -1, "contradicted"),
+        (-2.0, -0.5, -1, "reproduced"),
+        (-2.0, -0.5, 1, "contradicted"),
+        (-0.5, 2.0, 1, "inconclusive"),
+        (-0.5, 2.0, -1, "inconclusive"),
+    ],
+)
 def test_verdict_rule(low, high, direction, expected):
     assert verdict(Interval((low + high) / 2, low, high, 5), direction) == expected
 

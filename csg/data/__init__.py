@@ -16,6 +16,7 @@ Item formats (the same for real and offline datasets):
 
 Switch datasets with one parameter through :func:`build_dataset`.
 """
+
 from .arrays import ArrayClassificationDataset, ArraySegmentationDataset
 from .cityscapes import Cityscapes
 from .common import DatasetFormatError, DatasetNotFoundError, default_cache_dir, default_data_root

@@ -5,9 +5,10 @@ format of VisDA17 (classification) and GTA5/Cityscapes (segmentation), so code t
 works on one works on the other. The arrays stay reachable as ``.images`` and
 ``.labels`` for engines that batch straight from them.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -20,8 +21,15 @@ from .labels import IGNORE_INDEX
 class _ArrayDataset(Dataset):
     """What both array datasets share: uint8 (N, H, W, 3) images, labels of a given shape."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, label_shape: tuple, class_names: Sequence[str],
-                 transform: Callable | None = None, meta: dict | None = None):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        label_shape: tuple,
+        class_names: Sequence[str],
+        transform: Callable | None = None,
+        meta: dict | None = None,
+    ):
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
             raise ValueError(f"images must be uint8 (N, H, W, 3); got {images.dtype} {images.shape}")
         if labels.shape != label_shape:
@@ -45,8 +53,14 @@ class ArrayClassificationDataset(_ArrayDataset):
         labels: int64 (N,).
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
-                 transform: Callable | None = None, meta: dict | None = None):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        class_names: Sequence[str],
+        transform: Callable | None = None,
+        meta: dict | None = None,
+    ):
         super().__init__(images, labels, (len(images),), class_names, transform, meta)
 
     @property
@@ -71,8 +85,14 @@ class ArraySegmentationDataset(_ArrayDataset):
 
     ignore_index = IGNORE_INDEX
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
-                 transform: Callable | None = None, meta: dict | None = None):
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        class_names: Sequence[str],
+        transform: Callable | None = None,
+        meta: dict | None = None,
+    ):
         super().__init__(images, labels, images.shape[:3], class_names, transform, meta)
 
     def __getitem__(self, index: int):

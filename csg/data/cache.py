@@ -9,6 +9,7 @@ cache, which suits the training engine's batched access.
 Writes go to a private temporary folder renamed into place at the end, so an
 interrupted or concurrent generation never leaves a half-written entry behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -10,10 +10,11 @@ Official layout (``leftImg8bit_trainvaltest.zip`` + ``gtFine_trainvaltest.zip``)
 ``createTrainIdLabelImgs`` tool) is present it is used as it is; its values must be
 0-18 or 255.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from torch.utils.data import Dataset
 
@@ -97,8 +98,7 @@ class Cityscapes(Dataset):
                 self.samples.append((image_path, label_ids, False))
             else:
                 raise DatasetNotFoundError(
-                    f"Cityscapes: no label file for {image_path}; expected {label_ids} "
-                    f"(or {train_ids.name})"
+                    f"Cityscapes: no label file for {image_path}; expected {label_ids} (or {train_ids.name})"
                 )
         if not self.samples:
             raise DatasetNotFoundError(

@@ -5,6 +5,7 @@ path (and line number where there is one) and what would have been accepted, bec
 the real datasets cannot be downloaded on our machines and a vague error there costs a
 user hours.
 """
+
 from __future__ import annotations
 
 import os

@@ -21,13 +21,14 @@ Splits:
 
 Items follow the segmentation convention of :mod:`csg.data.joint_transforms`.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -52,14 +53,14 @@ from .digits import (
 SCENE_CLASSES = ("background",) + tuple(str(d) for d in range(10))
 SCENE_SPLITS = ("train", "synthetic_val", "real_train", "mnistm")
 SYNTHETIC_SCENE_SPLITS = ("train", "synthetic_val")
-DIGITS_PER_SCENE = (3, 6)       # inclusive range
-GRID = 3                        # digits sit in distinct cells of a GRID x GRID layout
-CELL_JITTER = 0.15              # centre jitter, fraction of a cell
-SYNTH_HEIGHT = (0.55, 0.95)     # rendered digit height, fraction of a cell
-REAL_BOX = (0.8, 1.2)           # MNIST 28x28 box side (digit + margin), fraction of a cell
+DIGITS_PER_SCENE = (3, 6)  # inclusive range
+GRID = 3  # digits sit in distinct cells of a GRID x GRID layout
+CELL_JITTER = 0.15  # centre jitter, fraction of a cell
+SYNTH_HEIGHT = (0.55, 0.95)  # rendered digit height, fraction of a cell
+REAL_BOX = (0.8, 1.2)  # MNIST 28x28 box side (digit + margin), fraction of a cell
 REAL_ROTATION_DEG = 10.0
-STROKE_THRESHOLD = 128          # MNIST intensity from which a pixel is labelled digit
-REAL_TRAIN_DIGITS = 1000        # the real-digit split shared with the classification benchmark
+STROKE_THRESHOLD = 128  # MNIST intensity from which a pixel is labelled digit
+REAL_TRAIN_DIGITS = 1000  # the real-digit split shared with the classification benchmark
 CHUNK_SIZE = 250
 _SPLIT_CODES = {"train": 11, "synthetic_val": 12, "real_train": 13, "mnistm": 14}
 
@@ -75,9 +76,9 @@ def _layout(rng: np.random.Generator, n: int, image_size: int):
     return count, centers, cell
 
 
-def render_synthetic_scenes(n: int, image_size: int, rng: np.random.Generator,
-                            bank: render.GlyphBank, degrade: bool = True
-                            ) -> tuple[np.ndarray, np.ndarray]:
+def render_synthetic_scenes(
+    n: int, image_size: int, rng: np.random.Generator, bank: render.GlyphBank, degrade: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` synthetic scenes: images uint8 (n, S, S, 3), labels uint8 (n, S, S).
 
     ``degrade=False`` skips the final blur and noise (used by tests to check that
@@ -101,8 +102,9 @@ def render_synthetic_scenes(n: int, image_size: int, rng: np.random.Generator,
         colors = render.contrasting_colors(rng, bg_mean, MIN_CONTRAST)
         for i in np.flatnonzero(count > j):
             glyph = bank.masks[font[i, j]][stroke[i, j]][digit[i, j]]
-            coverage = render.warp_glyph(glyph, (s, s), height[i, j], aspect[i, j], angle[i, j],
-                                         shear[i, j], tuple(centers[i, j]))
+            coverage = render.warp_glyph(
+                glyph, (s, s), height[i, j], aspect[i, j], angle[i, j], shear[i, j], tuple(centers[i, j])
+            )
             alpha = coverage.astype(np.float32)[..., None] / 255.0
             images[i] += (colors[i] - images[i]) * alpha
             labels[i][coverage >= 128] = digit[i, j] + 1
@@ -118,9 +120,9 @@ def render_synthetic_scenes(n: int, image_size: int, rng: np.random.Generator,
     return images, labels
 
 
-def render_real_scenes(n: int, image_size: int, rng: np.random.Generator,
-                       digits: np.ndarray, digit_labels: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def render_real_scenes(
+    n: int, image_size: int, rng: np.random.Generator, digits: np.ndarray, digit_labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real-target scenes from the real digits given (28x28 uint8) and their labels."""
     s = image_size
     count, centers, cell = _layout(rng, n, s)
@@ -135,8 +137,7 @@ def render_real_scenes(n: int, image_size: int, rng: np.random.Generator,
     for i in range(n):
         for j in range(count[i]):
             k = pick[i, j]
-            placed = render.warp_glyph(digit_images[k], (s, s), box[i, j], 1.0, angle[i, j], 0.0,
-                                       tuple(centers[i, j]))
+            placed = render.warp_glyph(digit_images[k], (s, s), box[i, j], 1.0, angle[i, j], 0.0, tuple(centers[i, j]))
             np.maximum(ink[i], placed, out=ink[i])
             labels[i][placed >= STROKE_THRESHOLD] = digit_labels[k] + 1
     return real_digits.mnistm_blend(ink, patches), labels
@@ -148,17 +149,24 @@ def _synthetic_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     return render_synthetic_scenes(n, image_size, rng, render.glyph_bank(fonts))
 
 
-def generate_synthetic_scenes(n: int, seed: int, image_size: int = 128, split: str = "train",
-                              system_fonts: bool = False, workers: int | None = None
-                              ) -> tuple[np.ndarray, np.ndarray]:
+def generate_synthetic_scenes(
+    n: int,
+    seed: int,
+    image_size: int = 128,
+    split: str = "train",
+    system_fonts: bool = False,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Render ``n`` synthetic scenes, deterministic in (seed, split, n, image_size, fonts)."""
     if split not in SYNTHETIC_SCENE_SPLITS:
         raise ValueError(f"unknown synthetic split {split!r}; accepted: {SYNTHETIC_SCENE_SPLITS}")
     fonts = render.digit_fonts(system_fonts)
     render.glyph_bank(fonts)
     code = _SPLIT_CODES[split]
-    tasks = [(fonts, min(CHUNK_SIZE, n - start), image_size, seed, code, k)
-             for k, start in enumerate(range(0, n, CHUNK_SIZE))]
+    tasks = [
+        (fonts, min(CHUNK_SIZE, n - start), image_size, seed, code, k)
+        for k, start in enumerate(range(0, n, CHUNK_SIZE))
+    ]
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
     if workers > 1 and len(tasks) > 1 and "fork" in _start_methods():
         with get_context("fork").Pool(workers) as pool:
@@ -170,8 +178,9 @@ def generate_synthetic_scenes(n: int, seed: int, image_size: int = 128, split: s
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def generate_real_scenes(split: str, n: int, image_size: int = 128, real_split_seed: int = 0
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def generate_real_scenes(
+    split: str, n: int, image_size: int = 128, real_split_seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``real_train`` or ``mnistm`` scenes from the fixed real-digit split."""
     digits, labels = real_digits.load_mnist_digits()
     parts = real_digits.split_real_digits(labels, REAL_TRAIN_DIGITS, real_split_seed)
@@ -196,11 +205,23 @@ class DigitScenes(ArraySegmentationDataset):
     ``.images`` uint8 (N, S, S, 3) and ``.labels`` uint8 (N, S, S) are memory-mapped.
     """
 
-    def __init__(self, split: str = "train", *, seed: int = 0, image_size: int = 128,
-                 train_size: int = 10_000, val_size: int = 1_000, real_train_size: int = 500,
-                 real_size: int = 1_000, real_split_seed: int = 0, system_fonts: bool = False,
-                 cache_dir: str | Path | None = None, use_cache: bool = True,
-                 transform: Callable | None = None, workers: int | None = None):
+    def __init__(
+        self,
+        split: str = "train",
+        *,
+        seed: int = 0,
+        image_size: int = 128,
+        train_size: int = 10_000,
+        val_size: int = 1_000,
+        real_train_size: int = 500,
+        real_size: int = 1_000,
+        real_split_seed: int = 0,
+        system_fonts: bool = False,
+        cache_dir: str | Path | None = None,
+        use_cache: bool = True,
+        transform: Callable | None = None,
+        workers: int | None = None,
+    ):
         if split not in SCENE_SPLITS:
             raise ValueError(f"digit_scenes: unknown split {split!r}; accepted: {SCENE_SPLITS}")
         if split in SYNTHETIC_SCENE_SPLITS:

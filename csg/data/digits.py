@@ -18,13 +18,14 @@ The synthetic splits depend on ``seed``; the real splits only on ``real_split_se
 (default 0), so every run is scored on the same real digits. Classes are exactly
 balanced in the synthetic splits and stratified in the real ones.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -65,8 +66,7 @@ def balanced_labels(n: int, num_classes: int, rng: np.random.Generator) -> np.nd
     return rng.permutation(np.arange(n) % num_classes).astype(np.int64)
 
 
-def render_digits(labels: np.ndarray, image_size: int, rng: np.random.Generator,
-                  bank: render.GlyphBank) -> np.ndarray:
+def render_digits(labels: np.ndarray, image_size: int, rng: np.random.Generator, bank: render.GlyphBank) -> np.ndarray:
     """Render one synthetic image per label: uint8 (n, image_size, image_size, 3)."""
     n, s = len(labels), image_size
     size = (s, s)
@@ -83,7 +83,7 @@ def render_digits(labels: np.ndarray, image_size: int, rng: np.random.Generator,
     has_shadow = rng.random(n) < P_SHADOW
     shadow_shift = rng.choice([-3, -2, -1, 1, 2, 3], size=(n, 2)) * (s / 64)
 
-    ink = np.zeros((n, s, s), dtype=np.float32)      # digit coverage, 0..1
+    ink = np.zeros((n, s, s), dtype=np.float32)  # digit coverage, 0..1
     shadow = np.zeros((n, s, s), dtype=np.float32)  # only filled where has_shadow
     for i in range(n):
         glyphs = bank.masks[font[i]][stroke[i]]
@@ -110,17 +110,17 @@ def render_digits(labels: np.ndarray, image_size: int, rng: np.random.Generator,
     ramp = render.linear_ramps(rng, len(gradient_ink), s, s)[..., None]
     ink_layer = np.empty((n, s, s, 3), dtype=np.float32)
     ink_layer[:] = ink_color[:, None, None, :]
-    ink_layer[gradient_ink] = (ink_color[gradient_ink, None, None, :] * (1 - ramp)
-                               + second_color[gradient_ink, None, None, :] * ramp)
+    ink_layer[gradient_ink] = (
+        ink_color[gradient_ink, None, None, :] * (1 - ramp) + second_color[gradient_ink, None, None, :] * ramp
+    )
 
     images = background
     shadowed = np.flatnonzero(has_shadow)
     if shadowed.size:
         shadow_color = np.where(render.luminance(ink_color[shadowed]) > 0.5, 0.0, 1.0).astype(np.float32)
         shadow_alpha = (shadow[shadowed] * 0.7)[..., None]
-        images[shadowed] = (images[shadowed] * (1 - shadow_alpha)
-                            + shadow_color[:, None, None, None] * shadow_alpha)
-    ink_layer -= images            # in place: this chunk's largest temporaries
+        images[shadowed] = images[shadowed] * (1 - shadow_alpha) + shadow_color[:, None, None, None] * shadow_alpha
+    ink_layer -= images  # in place: this chunk's largest temporaries
     ink_layer *= ink[..., None]
     images += ink_layer
 
@@ -140,9 +140,14 @@ def _render_chunk(task: tuple) -> np.ndarray:
     return render_digits(labels, image_size, _chunk_rng(seed, split_code, chunk), bank)
 
 
-def generate_synthetic_digits(n: int, seed: int, image_size: int = 64, split: str = "train",
-                              system_fonts: bool = False, workers: int | None = None
-                              ) -> tuple[np.ndarray, np.ndarray]:
+def generate_synthetic_digits(
+    n: int,
+    seed: int,
+    image_size: int = 64,
+    split: str = "train",
+    system_fonts: bool = False,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Render ``n`` synthetic digits: (uint8 (n, S, S, 3), int64 (n,)), deterministic in
     (seed, split, n, image_size, fonts) and independent of ``workers``.
 
@@ -156,7 +161,7 @@ def generate_synthetic_digits(n: int, seed: int, image_size: int = 64, split: st
     fonts = render.digit_fonts(system_fonts)
     render.glyph_bank(fonts)  # build once here; forked workers inherit it
     tasks = [
-        (fonts, labels[start:start + CHUNK_SIZE], image_size, seed, code, k)
+        (fonts, labels[start : start + CHUNK_SIZE], image_size, seed, code, k)
         for k, start in enumerate(range(0, n, CHUNK_SIZE))
     ]
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
@@ -175,8 +180,9 @@ def _start_methods() -> list[str]:
     return get_all_start_methods()
 
 
-def real_digit_arrays(split: str, image_size: int = 64, real_train_size: int = 1000,
-                      real_split_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def real_digit_arrays(
+    split: str, image_size: int = 64, real_train_size: int = 1000, real_split_seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """One of the real splits (``real_train``, ``real_train_mnistm``, ``mnist``, ``mnistm``)."""
     digits, labels = real_digits.load_mnist_digits()
     parts = real_digits.split_real_digits(labels, real_train_size, real_split_seed)
@@ -210,11 +216,22 @@ class Digits(ArrayClassificationDataset):
     the cache; ``.meta`` holds the parameters and the generation time.
     """
 
-    def __init__(self, split: str = "train", *, seed: int = 0, image_size: int = 64,
-                 train_size: int = 50_000, val_size: int = 5_000, real_train_size: int = 1000,
-                 real_split_seed: int = 0, system_fonts: bool = False,
-                 cache_dir: str | Path | None = None, use_cache: bool = True,
-                 transform: Callable | None = None, workers: int | None = None):
+    def __init__(
+        self,
+        split: str = "train",
+        *,
+        seed: int = 0,
+        image_size: int = 64,
+        train_size: int = 50_000,
+        val_size: int = 5_000,
+        real_train_size: int = 1000,
+        real_split_seed: int = 0,
+        system_fonts: bool = False,
+        cache_dir: str | Path | None = None,
+        use_cache: bool = True,
+        transform: Callable | None = None,
+        workers: int | None = None,
+    ):
         if split not in DIGITS_SPLITS:
             raise ValueError(f"digits: unknown split {split!r}; accepted: {DIGITS_SPLITS}")
         if split in SYNTHETIC_SPLITS:
@@ -222,8 +239,7 @@ class Digits(ArrayClassificationDataset):
             params = render.rendered_params(seed, image_size, n, system_fonts)
             build = partial(generate_synthetic_digits, n, seed, image_size, split, system_fonts, workers)
         else:
-            params = {"image_size": image_size, "real_train_size": real_train_size,
-                      "real_split_seed": real_split_seed}
+            params = {"image_size": image_size, "real_train_size": real_train_size, "real_split_seed": real_split_seed}
             build = partial(real_digit_arrays, split, image_size, real_train_size, real_split_seed)
         images, labels, meta = generated_arrays("digits", split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, DIGIT_CLASSES, transform=transform, meta=meta)

@@ -15,10 +15,11 @@ evaluated IDs become train IDs 0-18 and everything else 255 (see :mod:`.labels`)
 IDs above 33 do not exist in Cityscapes; by default they become 255 like any
 non-evaluated ID, and ``strict_labels=True`` turns them into an error naming the file.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image
 from torch.utils.data import Dataset
@@ -66,7 +67,7 @@ def parse_split_list(list_file: Path) -> list[str]:
             text = line.strip()
             if not text:
                 continue
-            stem = text[len("images/"):] if text.startswith("images/") else text
+            stem = text[len("images/") :] if text.startswith("images/") else text
             stem = stem[: -len(".png")] if stem.endswith(".png") else stem
             if not stem.isdigit():
                 raise DatasetFormatError(
@@ -124,9 +125,7 @@ class GTA5(Dataset):
         else:
             names = sorted(p.name for p in self.image_dir.glob("*.png"))
             if not names:
-                raise DatasetNotFoundError(
-                    f"GTA5: no .png frames in {self.image_dir}\nExpected layout:\n{GTA5_LAYOUT}"
-                )
+                raise DatasetNotFoundError(f"GTA5: no .png frames in {self.image_dir}\nExpected layout:\n{GTA5_LAYOUT}")
         self.names = names
 
     def __len__(self) -> int:

@@ -12,9 +12,11 @@ default collate.
 A dataset's ``transform`` is called as ``transform(image, mask)`` and must return the
 pair, which every ``torchvision.transforms.v2`` transform does.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,9 +74,7 @@ class RandomScale(v2.Transform):
             # "nearest-exact" samples at pixel centres, like the bilinear image resize;
             # plain "nearest" (torchvision's default for masks) shifts labels by up to
             # half a pixel against the image.
-            return v2.functional.resize(
-                inpt, params["size"], interpolation=v2.InterpolationMode.NEAREST_EXACT
-            )
+            return v2.functional.resize(inpt, params["size"], interpolation=v2.InterpolationMode.NEAREST_EXACT)
         if isinstance(inpt, (Image.Image, tv_tensors.Image)):
             return v2.functional.resize(inpt, params["size"], antialias=True)
         return inpt

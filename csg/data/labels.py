@@ -5,6 +5,7 @@ GTA5 label maps are stored with Cityscapes label IDs (0-33), as are Cityscapes'
 every other ID (void, license plate, classes ignored in evaluation, and any value
 outside 0-33) maps to ``IGNORE_INDEX``.
 """
+
 from __future__ import annotations
 
 import numpy as np

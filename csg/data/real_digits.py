@@ -10,6 +10,7 @@ The split of the real digits into a small training part and the evaluation part 
 fixed by its own seed (``real_split_seed``), independent of the synthetic data's seed,
 so every run is evaluated on the same digits.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -109,8 +110,9 @@ def load_photos() -> tuple[np.ndarray, ...]:
     return tuple(_load_photo(package, name) for package, name in PHOTO_SOURCES)
 
 
-def photo_patches(rng: np.random.Generator, n: int, height: int, width: int,
-                  min_side: int | None = None, max_side: int | None = None) -> np.ndarray:
+def photo_patches(
+    rng: np.random.Generator, n: int, height: int, width: int, min_side: int | None = None, max_side: int | None = None
+) -> np.ndarray:
     """``n`` random patches of the real photographs, resized to (height, width), uint8.
 
     A patch is a random square-ish crop (side between ``min_side`` and ``max_side``
@@ -132,7 +134,7 @@ def photo_patches(rng: np.random.Generator, n: int, height: int, width: int,
         crop_h = max(1, min(ph, round(side * height / width)))
         top = int(fy[i] * (ph - crop_h + 1))
         left = int(fx[i] * (pw - crop_w + 1))
-        patch = Image.fromarray(photo[top:top + crop_h, left:left + crop_w])
+        patch = Image.fromarray(photo[top : top + crop_h, left : left + crop_w])
         if flips[i]:
             patch = patch.transpose(Image.FLIP_LEFT_RIGHT)
         out[i] = np.asarray(patch.resize((width, height), Image.BILINEAR))

@@ -20,10 +20,11 @@ the cache folder (``$CSG_DATA_DIR`` or ``<repo>/data/cache``), the real datasets
 For GTA5, ``all`` is every frame and ``train``/``val``/``test`` read the split list
 ``<root>/<split>.txt`` (written by ``data/fetch_gta5.sh``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from torch.utils.data import Dataset
 
@@ -55,20 +56,29 @@ DATASET_TASKS: dict[str, str] = {
 # names, per target, a split of real images from the target's domain, for a model
 # trained on real images (the paper's Sec. 2); a benchmark without one has none.
 BENCHMARKS: dict[str, dict] = {
-    "digits": {"source": ("digits", "train"), "source_val": ("digits", "synthetic_val"),
-               "targets": (("digits", "mnist"), ("digits", "mnistm")),
-               "real_train": {"mnist": "real_train", "mnistm": "real_train_mnistm"}},
-    "digit_scenes": {"source": ("digit_scenes", "train"), "source_val": ("digit_scenes", "synthetic_val"),
-                     "targets": (("digit_scenes", "mnistm"),)},
-    "visda17": {"source": ("visda17", "train"), "source_val": ("visda17", "synthetic_val"),
-                "targets": (("visda17", "validation"),)},
-    "gta5": {"source": ("gta5", "train"), "source_val": ("gta5", "val"),
-             "targets": (("cityscapes", "val"),)},
+    "digits": {
+        "source": ("digits", "train"),
+        "source_val": ("digits", "synthetic_val"),
+        "targets": (("digits", "mnist"), ("digits", "mnistm")),
+        "real_train": {"mnist": "real_train", "mnistm": "real_train_mnistm"},
+    },
+    "digit_scenes": {
+        "source": ("digit_scenes", "train"),
+        "source_val": ("digit_scenes", "synthetic_val"),
+        "targets": (("digit_scenes", "mnistm"),),
+    },
+    "visda17": {
+        "source": ("visda17", "train"),
+        "source_val": ("visda17", "synthetic_val"),
+        "targets": (("visda17", "validation"),),
+    },
+    "gta5": {"source": ("gta5", "train"), "source_val": ("gta5", "val"), "targets": (("cityscapes", "val"),)},
 }
 
 
-def build_dataset(name: str, split: str, root: str | Path | None = None,
-                  transform: Callable | None = None, **params) -> Dataset:
+def build_dataset(
+    name: str, split: str, root: str | Path | None = None, transform: Callable | None = None, **params
+) -> Dataset:
     """Build split ``split`` of dataset ``name``.
 
     ``transform`` is applied to the image (classification) or jointly as

@@ -15,6 +15,7 @@ float arithmetic is elementwise (+ - * / sqrt, no vectorised sin/exp and no BLAS
 the result does not depend on which SIMD code path a CPU takes; it does depend on the
 versions of numpy, Pillow (and its FreeType) and of the font files.
 """
+
 from __future__ import annotations
 
 import math
@@ -124,7 +125,7 @@ class GlyphBank:
     masks: list[list[list[Image.Image]]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, fonts: list[Path]) -> "GlyphBank":
+    def build(cls, fonts: list[Path]) -> GlyphBank:
         bank = cls(fonts=tuple(str(f) for f in fonts))
         for font_path in fonts:
             font = ImageFont.truetype(str(font_path), REFERENCE_FONT_SIZE)
@@ -159,8 +160,7 @@ _BANKS: dict[tuple[str, ...], GlyphBank] = {}
 
 def rendered_params(seed: int, image_size: int, n: int, system_fonts: bool) -> dict:
     """The parameters that decide a rendered split's arrays (its cache key), fonts included."""
-    return {"seed": seed, "image_size": image_size, "n": n,
-            "fonts": [Path(f).name for f in digit_fonts(system_fonts)]}
+    return {"seed": seed, "image_size": image_size, "n": n, "fonts": [Path(f).name for f in digit_fonts(system_fonts)]}
 
 
 def glyph_bank(fonts: list[Path]) -> GlyphBank:
@@ -205,8 +205,12 @@ def warp_glyph(
     cx, cy = center
     gx, gy = gw / 2.0, gh / 2.0
     coeffs = (
-        i00, i01, gx - i00 * cx - i01 * cy,
-        i10, i11, gy - i10 * cx - i11 * cy,
+        i00,
+        i01,
+        gx - i00 * cx - i01 * cy,
+        i10,
+        i11,
+        gy - i10 * cx - i11 * cy,
     )
     warped = glyph.transform(out_size, Image.AFFINE, coeffs, resample=Image.BILINEAR)
     return np.asarray(warped)
@@ -331,15 +335,17 @@ def contrasting_colors(rng: np.random.Generator, background_mean: np.ndarray, mi
     bg_luma = luminance(background_mean)
     luma = luminance(colors)
     too_close = np.abs(luma - bg_luma) < min_contrast
-    target = np.where(bg_luma > 0.5, bg_luma - min_contrast - 0.2 * rng.random(len(colors)),
-                      bg_luma + min_contrast + 0.2 * rng.random(len(colors)))
+    target = np.where(
+        bg_luma > 0.5,
+        bg_luma - min_contrast - 0.2 * rng.random(len(colors)),
+        bg_luma + min_contrast + 0.2 * rng.random(len(colors)),
+    )
     shift = (target - luma).astype(np.float32)[:, None]
     colors = np.where(too_close[:, None], np.clip(colors + shift, 0.0, 1.0), colors)
     return colors.astype(np.float32)
 
 
-def add_noise(rng: np.random.Generator, images: np.ndarray, probability: float,
-              std_range: tuple[float, float]) -> None:
+def add_noise(rng: np.random.Generator, images: np.ndarray, probability: float, std_range: tuple[float, float]) -> None:
     """Add zero-mean pixel noise in place to a random ``probability`` share of ``images``.
 
     The noise is uniform with a per-image standard deviation drawn from ``std_range``

@@ -10,10 +10,11 @@ Official layout (after extracting ``train.tar`` and ``validation.tar``)::
 Each list line is ``<path relative to root/<split>/> <label>``, label 0-11 in the
 order of :data:`VISDA_CLASSES`. Some images are greyscale; items are always RGB.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -72,13 +73,10 @@ def parse_image_list(list_file: Path, num_classes: int) -> list[tuple[str, int]]
                 label = int(label_text)
             except ValueError:
                 raise DatasetFormatError(
-                    f"{where}: label {label_text!r} is not an integer "
-                    f"(accepted: 0..{num_classes - 1})"
+                    f"{where}: label {label_text!r} is not an integer (accepted: 0..{num_classes - 1})"
                 ) from None
             if not 0 <= label < num_classes:
-                raise DatasetFormatError(
-                    f"{where}: label {label} out of range (accepted: 0..{num_classes - 1})"
-                )
+                raise DatasetFormatError(f"{where}: label {label} out of range (accepted: 0..{num_classes - 1})")
             entries.append((path, label))
     return entries
 
