@@ -9,6 +9,7 @@ numbers never reach ``results/``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import tempfile
@@ -16,10 +17,11 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from . import records
 from .engine import Config, load_trained, record_path, train
-from .profile import is_smoke
+from .profile import current_profile, is_smoke
 
 SMOKE = {
     "digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
@@ -83,6 +85,20 @@ def run(gpus: int = 1, **params) -> dict:
             if not path.exists():
                 raise
     return json.loads(path.read_text()) | {"record": path.name}
+
+
+def show_provenance(device="auto", cfg: Config | None = None, **facts) -> None:
+    """Print where a chapter's stored outputs came from: profile, device, versions, commit and date,
+    any ``facts`` given (e.g. ``seeds=...``), and the run configuration ``cfg`` without its paths."""
+    from .engine import resolve_device
+
+    info = records.provenance(device if isinstance(device, torch.device) else resolve_device(device))
+    print(f"profile: {current_profile()}   device: {info['device']}   torch {info['versions']['torch']}")
+    print(f"commit: {info['git_commit']}   date: {info['date']}")
+    for name, value in facts.items():
+        print(f"{name}: {value}")
+    if cfg is not None:
+        print({k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("run_dir", "results_dir")})
 
 
 def measures_dir() -> Path:

@@ -56,10 +56,7 @@ VISDA_FIXTURE = {
         ("bicycle/src_1_02834778_2.png", 1, False),
         ("truck/src_2_04467665_3.png", 11, True),
     ],
-    "validation": [
-        ("aeroplane/n02690373_10.jpg", 0, False),
-        ("person/n00007846_11.jpg", 7, True),
-    ],
+    "validation": [("aeroplane/n02690373_10.jpg", 0, False), ("person/n00007846_11.jpg", 7, True)],
 }
 
 

@@ -44,11 +44,7 @@ def _load(folder: Path, mmap: bool) -> tuple[np.ndarray, np.ndarray, dict]:
 
 
 def cached_arrays(
-    cache_dir: Path | None,
-    dataset: str,
-    split: str,
-    params: dict,
-    build: Callable[[], tuple[np.ndarray, np.ndarray]],
+    cache_dir: Path | None, dataset: str, split: str, params: dict, build: Callable[[], tuple[np.ndarray, np.ndarray]]
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Return ``(images, labels, meta)`` for (dataset, split, params), building if needed.
 

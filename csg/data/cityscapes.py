@@ -18,13 +18,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from .common import (
-    DatasetFormatError,
-    DatasetNotFoundError,
-    open_rgb,
-    read_label_indices,
-    require_dir,
-)
+from .common import DatasetFormatError, DatasetNotFoundError, open_rgb, read_label_indices, require_dir
 from .joint_transforms import as_mask
 from .labels import (
     CITYSCAPES_CLASSES,
@@ -66,11 +60,7 @@ class Cityscapes(Dataset):
     ignore_index = IGNORE_INDEX
 
     def __init__(
-        self,
-        root: str | Path,
-        split: str = "val",
-        transform: Callable | None = None,
-        strict_labels: bool = False,
+        self, root: str | Path, split: str = "val", transform: Callable | None = None, strict_labels: bool = False
     ):
         if split not in CITYSCAPES_SPLITS:
             raise ValueError(

@@ -24,21 +24,9 @@ from pathlib import Path
 from PIL import Image
 from torch.utils.data import Dataset
 
-from .common import (
-    DatasetFormatError,
-    DatasetNotFoundError,
-    open_rgb,
-    read_label_indices,
-    require_dir,
-)
+from .common import DatasetFormatError, DatasetNotFoundError, open_rgb, read_label_indices, require_dir
 from .joint_transforms import as_mask
-from .labels import (
-    CITYSCAPES_CLASSES,
-    IGNORE_INDEX,
-    NUM_CITYSCAPES_CLASSES,
-    label_ids_to_train_ids,
-    unknown_label_ids,
-)
+from .labels import CITYSCAPES_CLASSES, IGNORE_INDEX, NUM_CITYSCAPES_CLASSES, label_ids_to_train_ids, unknown_label_ids
 
 GTA5_SOURCE = "https://download.visinf.tu-darmstadt.de/data/from_games/ (data/fetch_gta5.sh)"
 GTA5_LAYOUT = (

@@ -81,9 +81,7 @@ class RandomScale(v2.Transform):
 
 
 def segmentation_train_transform(
-    crop_size: int | Sequence[int],
-    scale_range: Sequence[float] = (0.75, 1.25),
-    hflip: bool = True,
+    crop_size: int | Sequence[int], scale_range: Sequence[float] = (0.75, 1.25), hflip: bool = True
 ) -> v2.Compose:
     """The paper's segmentation training augmentation, applied jointly.
 
@@ -94,11 +92,7 @@ def segmentation_train_transform(
     """
     steps: list[v2.Transform] = [
         RandomScale(scale_range),
-        v2.RandomCrop(
-            crop_size,
-            pad_if_needed=True,
-            fill={tv_tensors.Mask: IGNORE_INDEX, "others": 0},
-        ),
+        v2.RandomCrop(crop_size, pad_if_needed=True, fill={tv_tensors.Mask: IGNORE_INDEX, "others": 0}),
     ]
     if hflip:
         steps.append(v2.RandomHorizontalFlip(p=0.5))

@@ -204,14 +204,7 @@ def warp_glyph(
     i00, i01, i10, i11 = a11 / det, -a01 / det, -a10 / det, a00 / det
     cx, cy = center
     gx, gy = gw / 2.0, gh / 2.0
-    coeffs = (
-        i00,
-        i01,
-        gx - i00 * cx - i01 * cy,
-        i10,
-        i11,
-        gy - i10 * cx - i11 * cy,
-    )
+    coeffs = (i00, i01, gx - i00 * cx - i01 * cy, i10, i11, gy - i10 * cx - i11 * cy)
     warped = glyph.transform(out_size, Image.AFFINE, coeffs, resample=Image.BILINEAR)
     return np.asarray(warped)
 
