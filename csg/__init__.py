@@ -6,6 +6,7 @@ Modules, one paper concept each:
     losses        -- InfoNCE (Eq. 3)
     contrastive   -- CSG itself: heads h / EMA heads h~, queues, multi-layer and dense (Eqs. 2-6)
     regularizers  -- the interface CSG and every baseline share (Eq. 4)
+    registry      -- every method's name, display name, default λ and λ grid, declared once
     baselines     -- the other rows of Table 1
     metrics       -- mean per-class accuracy, mIoU, hyperspherical energy (Eq. 1)
     augment       -- RandAugment views
@@ -13,3 +14,6 @@ Modules, one paper concept each:
 """
 
 __version__ = "0.1.0"
+
+# Every method registers itself on import (csg.registry), in Table 1's order.
+from . import baselines, contrastive  # noqa: E402, F401

@@ -24,6 +24,7 @@ from torch import nn
 
 from .backbones import Backbone
 from .pooling import global_avg_pool
+from .registry import register_method
 from .regularizers import Regularizer, StepFeatures
 
 
@@ -52,6 +53,10 @@ class _AnchoredToImageNet(Regularizer):
     not registered, since they belong to the backbone (and its optimiser).
     """
 
+    @classmethod
+    def from_config(cls, cfg, backbone, weight, settings):
+        return cls(backbone, weight)
+
     def __init__(self, student_backbone: nn.Module, weight: float):
         super().__init__(weight)
         named = [
@@ -75,6 +80,9 @@ class _AnchoredToImageNet(Regularizer):
         return self._buffers_named("anchor")
 
 
+# The paper reports no λ for the three baselines below: their default is 1, and the λ the
+# book uses is chosen from the grid like every method's.
+@register_method("weight_l2", "Weight l2 distance", default_weight=1.0)
 class WeightL2(_AnchoredToImageNet):
     """Weight l2 distance (Table 1, cited to Kirkpatrick et al., 2017: EWC without its Fisher weights).
 
@@ -87,6 +95,7 @@ class WeightL2(_AnchoredToImageNet):
         return sum((p - a).pow(2).sum() for p, a in zip(self.params, self.anchors))
 
 
+@register_method("si", "Synaptic Intelligence", default_weight=1.0)
 class SynapticIntelligence(_AnchoredToImageNet):
     """Synaptic Intelligence (Zenke et al., 2017), online, anchored at the ImageNet weights.
 
@@ -150,6 +159,7 @@ class SynapticIntelligence(_AnchoredToImageNet):
             torch.div(w, (p - a).pow(2) + self.xi, out=o).clamp_(min=0)
 
 
+@register_method("feature_l2", "Feature l2 distance", default_weight=1.0)
 class FeatureL2(Regularizer):
     """Feature l2 distance to f_e,o (Table 1; ROAD's distillation, Chen et al., 2018).
 
@@ -167,6 +177,10 @@ class FeatureL2(Regularizer):
 
     needs_teacher = True
 
+    @classmethod
+    def from_config(cls, cfg, backbone, weight, settings):
+        return cls(weight)
+
     def __init__(self, weight: float, stage: int = 4):
         super().__init__(weight)
         if stage not in (1, 2, 3, 4):
@@ -178,6 +192,7 @@ class FeatureL2(Regularizer):
         return (student - teacher.to(student.dtype)).pow(2).mean()
 
 
+@register_method("asg", "ASG (KL)", default_weight=0.1)  # the official ASG's --lwf 0.1
 class ASGDistillation(Regularizer):
     """ASG's "learning without forgetting" KL (Chen et al., 2020c; Li & Hoiem, 2017).
 
@@ -192,6 +207,10 @@ class ASGDistillation(Regularizer):
     """
 
     needs_teacher = True
+
+    @classmethod
+    def from_config(cls, cfg, backbone, weight, settings):
+        return cls(backbone.imagenet_classifier, weight)
 
     def __init__(self, imagenet_classifier: nn.Module | None, weight: float, temperature: float = 1.0):
         super().__init__(weight)

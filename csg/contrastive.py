@@ -22,6 +22,7 @@ from torch import nn
 from .backbones import check_stages
 from .losses import info_nce
 from .pooling import POOLINGS, pool
+from .registry import register_method
 from .regularizers import Regularizer, StepFeatures
 
 KEY_ATTENTIONS = ("student", "teacher")
@@ -113,6 +114,23 @@ def split_patches(maps: torch.Tensor, grid: int) -> torch.Tensor:
     return p.reshape(b * grid * grid, c, h // grid, w // grid)
 
 
+def check_options(pooling: str, key_attention: str, tau: float, momentum: float | None, patch_grid: int | None):
+    """CSG's options, checked in one place: by :class:`CSG` and by the engine's configuration
+    (before any training). ``momentum`` None: not set yet (the engine scales it)."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}; accepted: {', '.join(POOLINGS)}")
+    if key_attention not in KEY_ATTENTIONS:
+        raise ValueError(f"unknown key_attention {key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}")
+    if not tau > 0:
+        raise ValueError(f"temperature tau must be > 0, got {tau}")
+    if momentum is not None and not 0 <= momentum <= 1:
+        raise ValueError(f"EMA momentum must be in [0, 1], got {momentum}")
+    if patch_grid is not None and not (isinstance(patch_grid, int) and patch_grid >= 1):
+        raise ValueError(f"patch_grid must be None or an integer >= 1, got {patch_grid}")
+
+
+# λ: the paper's, 0.1 on VisDA-17 and 75 on GTA5; only CSG trains on two RandAugment views (M = 6).
+@register_method("csg", "CSG", default_weight={"classification": 0.1, "segmentation": 75.0}, magnitude=6)
 class CSG(Regularizer):
     """The CSG term of Eq. 4 over the stages G (Eq. 5), optionally dense (Eq. 6).
 
@@ -134,6 +152,20 @@ class CSG(Regularizer):
 
     needs_teacher = True
 
+    @classmethod
+    def from_config(cls, cfg, backbone, weight, settings):
+        return cls(
+            backbone.channels,
+            cfg.stages,
+            weight,
+            cfg.pooling,
+            queue_size=settings["queue_size"],
+            tau=cfg.tau,
+            momentum=settings["ema_momentum"],
+            patch_grid=cfg.patch_grid,
+            key_attention=cfg.key_attention,
+        )
+
     def __init__(
         self,
         channels: Sequence[int],
@@ -151,16 +183,7 @@ class CSG(Regularizer):
         self.stages = check_stages(stages)
         if len(channels) != 4:
             raise ValueError(f"channels must list the widths of the 4 stages, got {tuple(channels)}")
-        if pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {pooling!r}; accepted: {', '.join(POOLINGS)}")
-        if key_attention not in KEY_ATTENTIONS:
-            raise ValueError(f"unknown key_attention {key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}")
-        if not tau > 0:
-            raise ValueError(f"temperature tau must be > 0, got {tau}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"EMA momentum must be in [0, 1], got {momentum}")
-        if patch_grid is not None and patch_grid < 1:
-            raise ValueError(f"patch_grid must be None or an integer >= 1, got {patch_grid}")
+        check_options(pooling, key_attention, tau, momentum, patch_grid)
         self.pooling, self.tau, self.momentum = pooling, tau, momentum
         self.patch_grid, self.key_attention = patch_grid, key_attention
         self.needs_student_on_key = pooling == "a_pool" and key_attention == "student"

@@ -27,26 +27,13 @@ from tqdm import tqdm
 
 from . import baselines, metrics, records, scaling
 from .backbones import ARCHS, Frozen, build_backbone, check_stages
-from .contrastive import CSG, KEY_ATTENTIONS, all_gather
+from .contrastive import all_gather, check_options
 from .data import DATASET_SPLITS, DATASET_TASKS
 from .models import Classifier, Segmenter
-from .pooling import POOLINGS
+from .registry import METHODS, get_method
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
 from .views import Benchmark, benchmark, eval_transform, train_transform
 
-METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
-# λ of each method when Config.weight is None. CSG's are the paper's (VisDA-17 / GTA5), ASG's
-# the official ASG's (--lwf 0.1); the other baselines' are not reported and start at 1.
-DEFAULT_WEIGHTS = {
-    "weight_l2": 1.0,
-    "si": 1.0,
-    "feature_l2": 1.0,
-    "asg": 0.1,
-    "csg": {"classification": 0.1, "segmentation": 75.0},
-}
-# RandAugment magnitude of each method when Config.magnitude is "auto": the official code
-# augments only CSG (its --augment flag); every other method trains on one plain view.
-DEFAULT_MAGNITUDES = {"csg": 6}
 SCALED_FIELDS = ("queue_size", "ema_momentum", "warmup_iters")  # None = set by csg.scaling
 
 
@@ -73,7 +60,7 @@ class Config:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     warmup_iters: int | None = None  # None: the paper's share of the run (csg.scaling)
-    weight: float | None = None  # λ; None = DEFAULT_WEIGHTS
+    weight: float | None = None  # λ; None = the method's default (csg.registry)
     stages: tuple[int, ...] = (3, 4)
     pooling: str = "a_pool"
     key_attention: str = "student"
@@ -105,7 +92,8 @@ class Config:
         """
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_ONLY_FIELDS}
         task = DATASET_TASKS.get(self.dataset)
-        if self.method in ("oracle", "vanilla") or (task and self.weight == default_weight(self.method, task)):
+        method = METHODS.get(self.method)
+        if (method and not method.regularized) or (task and self.weight == default_weight(self.method, task)):
             fields["weight"] = None
         if self.magnitude == default_magnitude(self.method):
             fields["magnitude"] = "auto"
@@ -134,13 +122,9 @@ class Config:
             if not ok:
                 raise ValueError(msg)
 
-        need(self.method in METHODS, f"unknown method {self.method!r}; accepted: {', '.join(METHODS)}")
+        get_method(self.method)  # unknown: a ValueError naming the registered methods
         need(self.arch in ARCHS, f"unknown arch {self.arch!r}; accepted: {', '.join(ARCHS)}")
-        need(self.pooling in POOLINGS, f"unknown pooling {self.pooling!r}; accepted: {', '.join(POOLINGS)}")
-        need(
-            self.key_attention in KEY_ATTENTIONS,
-            f"unknown key_attention {self.key_attention!r}; accepted: {', '.join(KEY_ATTENTIONS)}",
-        )
+        check_options(self.pooling, self.key_attention, self.tau, self.ema_momentum, self.patch_grid)
         check_stages(self.stages)
         splits = DATASET_SPLITS[bench.train[0]]
         need(self.train_split in splits, f"unknown train_split {self.train_split!r}; accepted: {', '.join(splits)}")
@@ -155,12 +139,8 @@ class Config:
             self.queue_size is None or (isinstance(self.queue_size, int) and self.queue_size >= 1),
             "queue_size must be None (scaled) or an integer >= 1",
         )
-        need(
-            self.ema_momentum is None or 0 <= self.ema_momentum <= 1, "ema_momentum must be None (scaled) or in [0, 1]"
-        )
         need(self.lr > 0 and self.backbone_lr_mult >= 0, "lr must be > 0 and backbone_lr_mult >= 0")
         need(self.weight is None or self.weight >= 0, f"weight (λ) must be >= 0, got {self.weight}")
-        need(self.tau > 0, f"tau must be > 0, got {self.tau}")
         need(
             self.magnitude in ("auto", None) or (isinstance(self.magnitude, int) and 0 <= self.magnitude <= 30),
             f"magnitude must be 'auto', None or an integer in [0, 30], got {self.magnitude!r}",
@@ -173,7 +153,6 @@ class Config:
             self.device in ("auto", "cpu") or self.device.startswith("cuda"),
             "device must be 'auto', 'cpu' or 'cuda[:N]'",
         )
-        need(self.patch_grid is None or self.patch_grid >= 1, "patch_grid must be None or >= 1")
         if self.method == "csg" and self.patch_grid:
             # Stage strides: 4, 8, 16, 32; the segmentation backbone is dilated to 8.
             strides = {1: 4, 2: 8, 3: 16, 4: 32} if bench.task == "classification" else {1: 4, 2: 8, 3: 8, 4: 8}
@@ -220,38 +199,20 @@ class TrainStep(nn.Module):
 
 def default_weight(method: str, task: str) -> float:
     """λ of ``method`` on ``task`` when Config.weight is None (0 for the unregularised)."""
-    weight = DEFAULT_WEIGHTS.get(method, 0.0)
-    return weight[task] if isinstance(weight, dict) else weight
+    return METHODS[method].weight(task) if method in METHODS else 0.0
 
 
 def default_magnitude(method: str) -> int | None:
-    """RandAugment magnitude of ``method`` under the paper's protocol (None: no augmentation)."""
-    return DEFAULT_MAGNITUDES.get(method)
+    """RandAugment magnitude of ``method`` under the paper's protocol (None: no augmentation).
+    The official code augments only CSG (its --augment flag); every other method trains on one plain view."""
+    return METHODS[method].magnitude if method in METHODS else None
 
 
 def build_regularizer(cfg: Config, backbone, task: str, settings: dict) -> Regularizer:
-    weight = cfg.weight if cfg.weight is not None else default_weight(cfg.method, task)
-    if cfg.method in ("oracle", "vanilla"):
-        return NoRegularizer()
-    if cfg.method == "weight_l2":
-        return baselines.WeightL2(backbone, weight)
-    if cfg.method == "si":
-        return baselines.SynapticIntelligence(backbone, weight)
-    if cfg.method == "feature_l2":
-        return baselines.FeatureL2(weight)
-    if cfg.method == "asg":
-        return baselines.ASGDistillation(backbone.imagenet_classifier, weight)
-    return CSG(
-        backbone.channels,
-        cfg.stages,
-        weight,
-        cfg.pooling,
-        queue_size=settings["queue_size"],
-        tau=cfg.tau,
-        momentum=settings["ema_momentum"],
-        patch_grid=cfg.patch_grid,
-        key_attention=cfg.key_attention,
-    )
+    """The method's regulariser at λ = cfg.weight, or the method's default λ for ``task``."""
+    method = get_method(cfg.method)
+    weight = cfg.weight if cfg.weight is not None else method.weight(task)
+    return method.regularizer.from_config(cfg, backbone, weight, settings)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -385,7 +346,7 @@ def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: di
     model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
     regularizer = build_regularizer(cfg, backbone, bench.task, settings)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None
-    if cfg.method == "oracle":  # the ImageNet features as they are; only the new head learns
+    if get_method(cfg.method).frozen_backbone:  # the oracle: ImageNet features as they are, a new head learns
         baselines.freeze_backbone(backbone)
     # channels_last: ~1.5x faster convolutions on our 2-core CPU as well as on GPUs.
     return TrainStep(model, regularizer, teacher).to(device, memory_format=torch.channels_last)

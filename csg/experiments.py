@@ -22,16 +22,18 @@ import torch
 from . import records
 from .engine import Config, load_trained, record_path, train
 from .profile import current_profile, is_smoke
+from .registry import DECADES, METHODS
 
 SMOKE = {
     "digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
     "digit_scenes": dict(image_size=64, batch_size=4, train_size=8, eval_size=4, epochs=1),
 }
 _SMOKE_DIR = None
-# λ of every regularised method is chosen the same way: each value of one common grid (decades)
-# is run at seed 0, and the best on held-out *synthetic* images is kept; never a real target.
-WEIGHT_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
-REGULARIZED = ("weight_l2", "si", "feature_l2", "asg", "csg")
+# λ of every regularised method is chosen the same way: each value of its grid (the registry's
+# decades, csg.registry) is run at the selection seed, and the best on held-out *synthetic* images
+# is kept; never a real target.
+WEIGHT_GRID = DECADES
+REGULARIZED = tuple(name for name, method in METHODS.items() if method.regularized)
 SELECTION_SEED = 0
 TABLE1_SEEDS = (0, 1, 2, 3, 4)
 ABLATION_SEEDS = (0, 1, 2)
@@ -131,11 +133,13 @@ def best_weight(sweep: dict[float, dict]) -> float:
     return max(sweep, key=lambda w: selection_score(sweep[w]))
 
 
-def choose_weight(method: str, grid=WEIGHT_GRID, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
-    """λ for ``method``: each value of ``grid`` run at the selection seed, the best on synthetic_val kept.
+def choose_weight(method: str, grid=None, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
+    """λ for ``method``: each value of ``grid`` (None: the method's registered grid) run at the
+    selection seed, the best on synthetic_val kept.
 
     Returns the chosen λ and every candidate's record, by λ.
     """
+    grid = METHODS[method].weight_grid if grid is None else grid
     sweep = {w: run(gpus, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     return best_weight(sweep), sweep
 

@@ -4,6 +4,8 @@ These are the paper's figures, copied as facts from its tables; nothing here is 
 result of this repository.
 """
 
+from .registry import METHODS
+
 # Sec. 2 / Fig. 2: HSE (s = 0) of ResNet-101 features on VisDA-17 validation images.
 MOTIVATING_HSE = {"imagenet": 0.2541, "real": 0.3355, "synthetic": 0.4408}
 
@@ -17,15 +19,8 @@ TABLE1 = {
     "asg": {"s0": 0.3251, "s1": 1.1840, "s2": 1.4229, "acc": 61.1},
     "csg": {"s0": 0.3188, "s1": 1.1806, "s2": 1.4177, "acc": 64.05},
 }
-METHOD_NAMES = {
-    "oracle": "Oracle on ImageNet",
-    "vanilla": "Baseline (synthetic only)",
-    "weight_l2": "Weight l2 distance",
-    "si": "Synaptic Intelligence",
-    "feature_l2": "Feature l2 distance",
-    "asg": "ASG (KL)",
-    "csg": "CSG",
-}
+# The paper's names of Table 1's rows, as each method registers itself (csg.registry).
+METHOD_NAMES = {name: method.display_name for name, method in METHODS.items()}
 
 # Table 2: RandAugment magnitude M -> accuracy (%).
 TABLE2 = {0: 60.86, 3: 61.36, 6: 62.88, 12: 62.61, 18: 62.00}

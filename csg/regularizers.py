@@ -2,7 +2,8 @@
 
 Each method of Table 1 trains the synthetic model f_e with the task loss plus one
 extra term (Eq. 4): ``L = L_task + weight * term``. A :class:`Regularizer` computes
-that term from the stage features of one training step; the engine adds it.
+that term from the stage features of one training step; the engine adds it. Each is
+registered as a method (:mod:`csg.registry`) and built with ``from_config``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .registry import register_method
 
 
 @dataclass
@@ -56,11 +59,18 @@ class Regularizer(nn.Module):
         """Called by the engine after each optimiser step (SI accumulates importance here)."""
 
 
+@register_method("vanilla", "Baseline (synthetic only)")
+@register_method("oracle", "Oracle on ImageNet", frozen_backbone=True)
 class NoRegularizer(Regularizer):
-    """Vanilla synthetic training: the task loss alone (the "Baseline" row of Table 1)."""
+    """The task loss alone: vanilla synthetic training (the "Baseline" row of Table 1) and,
+    with the backbone frozen at ImageNet (``baselines.freeze_backbone``), the oracle."""
 
     def __init__(self):
         super().__init__(weight=0.0)
+
+    @classmethod
+    def from_config(cls, cfg, backbone, weight, settings):
+        return cls()
 
     def forward(self, features: StepFeatures) -> torch.Tensor:
         return features.student[-1].new_zeros(())

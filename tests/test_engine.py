@@ -112,6 +112,10 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
         (dict(weight=-1.0), ">= 0"),
         (dict(magnitude="strong"), "magnitude must be 'auto', None or an integer in"),
         (dict(queue_size=0), "queue_size must be None"),
+        (dict(pooling="max"), "accepted: a_pool, gap"),
+        (dict(key_attention="query"), "accepted: student, teacher"),
+        (dict(tau=0.0), "tau must be > 0"),
+        (dict(ema_momentum=1.5), r"in \[0, 1\]"),
     ],
 )
 def test_bad_parameters_fail_before_training(tmp_path, kw, match):
@@ -241,3 +245,28 @@ def test_recorded_runs_keep_their_names(name):
 
     assert Config(**RECORDED[name]).run_name == name
     assert (records.RESULTS_DIR / f"{name}.json").exists()
+
+
+def test_a_new_method_is_one_class_and_its_registration(tmp_path):
+    from csg import registry
+    from csg.regularizers import Regularizer
+
+    @registry.register_method("stage4_norm", "Stage-4 norm", default_weight=0.5)
+    class Stage4Norm(Regularizer):  # a toy method: shrink the last stage's activations
+        @classmethod
+        def from_config(cls, cfg, backbone, weight, settings):
+            return cls(weight)
+
+        def forward(self, features):
+            return features.student[-1].pow(2).mean()
+
+    try:
+        method = registry.get_method("stage4_norm")
+        assert method.weight_grid == registry.DECADES and method.weight("classification") == 0.5
+        record = run(tmp_path, method="stage4_norm").record
+        assert record["history"][0]["loss"]["reg"] > 0
+        assert Config(method="stage4_norm", weight=0.5).run_name == Config(method="stage4_norm").run_name
+        with pytest.raises(ValueError, match="registered twice"):
+            registry.register_method("stage4_norm", "again")(Stage4Norm)
+    finally:
+        registry.METHODS.pop("stage4_norm")

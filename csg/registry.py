@@ -1,0 +1,75 @@
+"""One registry of methods: each row of Table 1 declares itself once, where it is defined.
+
+A method is a :class:`~csg.regularizers.Regularizer` subclass decorated with
+``@register_method``: its name, the paper's name for it, its default λ (per task), the λ
+grid it is tuned on, and its RandAugment magnitude under the paper's protocol. The engine
+builds it with the class's ``from_config(cfg, backbone, weight, settings)``; so a new
+method is one new module (imported by ``csg/__init__.py``) and its decorator::
+
+    @register_method("my_method", "My method", default_weight=1.0)
+    class MyMethod(Regularizer):
+        @classmethod
+        def from_config(cls, cfg, backbone, weight, settings):
+            return cls(weight)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# λ of every regularised method is chosen the same way: each decade of this grid is run at one
+# seed, and the best on held-out *synthetic* images is kept (never a real target).
+DECADES = (0.001, 0.01, 0.1, 1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    display_name: str  # the paper's name (Table 1)
+    regularizer: type  # builds the method: regularizer.from_config(cfg, backbone, weight, settings)
+    default_weight: float | Mapping[str, float] | None  # λ, or {task: λ}; None: no regulariser, no λ
+    weight_grid: tuple[float, ...]  # λ candidates; () without a λ
+    magnitude: int | None  # RandAugment M under the paper's protocol (None: one plain view)
+    frozen_backbone: bool  # only a new head trains (the oracle)
+
+    @property
+    def regularized(self) -> bool:
+        return self.default_weight is not None
+
+    def weight(self, task: str) -> float:
+        """λ when the configuration leaves it unset (0 without a regulariser)."""
+        w = self.default_weight
+        return 0.0 if w is None else float(w[task] if isinstance(w, Mapping) else w)
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register_method(
+    name: str,
+    display_name: str,
+    *,
+    default_weight=None,
+    weight_grid=DECADES,
+    magnitude=None,
+    frozen_backbone: bool = False,
+):
+    """Class decorator: register a Regularizer subclass as the method ``name`` (Table 1's order is import order)."""
+
+    def register(cls: type) -> type:
+        if name in METHODS:
+            raise ValueError(f"method {name!r} is registered twice")
+        if not hasattr(cls, "from_config"):
+            raise TypeError(f"{cls.__name__} needs a from_config(cfg, backbone, weight, settings) classmethod")
+        grid = tuple(weight_grid) if default_weight is not None else ()
+        METHODS[name] = Method(name, display_name, cls, default_weight, grid, magnitude, frozen_backbone)
+        return cls
+
+    return register
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
+    return METHODS[name]
