@@ -3,7 +3,8 @@
 Every backbone is cut into the paper's four *layer groups* (footnote 2: the
 convolutions that share an input resolution, ResNet's layer1-4), so that CSG's set of
 stages G = {1, 2, 3, 4} means the same thing on every architecture. ``backbone(x)``
-returns the four stage maps; ``backbone.channels`` gives their widths.
+returns the four stage maps; ``backbone.feature_info`` describes them as timm does
+(``num_chs``: channels, ``reduction``: input pixels per map cell, ``module``).
 
 Architectures:
     resnet50, resnet101 -- torchvision; ImageNet weights through torchvision's weights
@@ -26,12 +27,22 @@ ARCHS = ("resnet50", "resnet101", "efficientnet_lite0")
 OUTPUT_STRIDES = (8, 16, 32)
 
 
+def stage_reductions(output_stride: int = 32) -> tuple[int, ...]:
+    """Input pixels per map cell at stages 1..4 of every backbone here: each stage halves the
+    resolution (4, 8, 16, 32) until ``output_stride``, after which dilation keeps it."""
+    if output_stride not in OUTPUT_STRIDES:
+        raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride}")
+    return tuple(min(r, output_stride) for r in (4, 8, 16, 32))
+
+
 class Backbone(nn.Module):
     """A network as ``stem`` + four stage groups, returning every stage's map.
 
     Attributes:
         arch: architecture name.
-        channels: widths of stages 1..4.
+        feature_info: per stage, ``num_chs`` (width), ``reduction`` (input pixels per map
+            cell) and ``module`` (its name), as timm's ``feature_info``.
+        channels, reductions: the same, as tuples over stages 1..4.
         mean, std: the input normalisation its ImageNet weights expect.
         imagenet_classifier: the ImageNet FC layer on pooled stage-4 features (used by
             the ASG baseline and to check the weights), or None without ImageNet weights.
@@ -41,17 +52,30 @@ class Backbone(nn.Module):
             still train.
     """
 
-    def __init__(self, arch, stem, stages, channels, mean, std, imagenet_classifier=None, freeze_bn_stats=True):
+    def __init__(
+        self, arch, stem, stages, channels, mean, std, imagenet_classifier=None, freeze_bn_stats=True, output_stride=32
+    ):
         super().__init__()
         self.arch = arch
         self.stem = stem
         self.stages = nn.ModuleList(stages)
-        self.channels = tuple(channels)
+        self.feature_info = [
+            {"num_chs": c, "reduction": r, "module": f"stages.{i}"}
+            for i, (c, r) in enumerate(zip(channels, stage_reductions(output_stride)))
+        ]
         self.mean, self.std = tuple(mean), tuple(std)
         self.imagenet_classifier = imagenet_classifier
         if imagenet_classifier is not None:
             imagenet_classifier.requires_grad_(False)
         self.freeze_bn_stats = freeze_bn_stats
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return tuple(f["num_chs"] for f in self.feature_info)
+
+    @property
+    def reductions(self) -> tuple[int, ...]:
+        return tuple(f["reduction"] for f in self.feature_info)
 
     @property
     def num_features(self) -> int:
@@ -120,8 +144,7 @@ def build_backbone(
     """
     if arch not in ARCHS:
         raise ValueError(f"unknown backbone {arch!r}; accepted: {', '.join(ARCHS)}")
-    if output_stride not in OUTPUT_STRIDES:
-        raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride}")
+    stage_reductions(output_stride)  # checks it
     if weights not in ("imagenet", None) and not Path(weights).is_file():
         raise ValueError(
             f"weights must be 'imagenet', None or a path to a state dict file; {weights!r} is none of these"
@@ -152,6 +175,7 @@ def _build_resnet(arch, weights, output_stride, freeze_bn_stats):
         (0.229, 0.224, 0.225),
         net.fc if weights is not None else None,
         freeze_bn_stats,
+        output_stride,
     )
 
 
@@ -205,4 +229,5 @@ def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
         (0.5, 0.5, 0.5),
         net.classifier if weights is not None else None,
         freeze_bn_stats,
+        output_stride,
     )

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from . import baselines, metrics, records, scaling
-from .backbones import ARCHS, Frozen, build_backbone, check_stages
+from .backbones import ARCHS, Frozen, build_backbone, check_stages, stage_reductions
 from .contrastive import all_gather, check_options
 from .data import DATASET_SPLITS, DATASET_TASKS
 from .models import Classifier, Segmenter
@@ -34,6 +34,8 @@ from .registry import METHODS, get_method
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
 from .views import Benchmark, benchmark, eval_transform, train_transform
 
+# Classification pools the last stage (stride 32); segmentation dilates to stride 8 (DeepLab).
+OUTPUT_STRIDE = {"classification": 32, "segmentation": 8}
 SCALED_FIELDS = ("queue_size", "ema_momentum", "warmup_iters")  # None = set by csg.scaling
 
 
@@ -154,9 +156,8 @@ class Config:
             "device must be 'auto', 'cpu' or 'cuda[:N]'",
         )
         if self.method == "csg" and self.patch_grid:
-            # Stage strides: 4, 8, 16, 32; the segmentation backbone is dilated to 8.
-            strides = {1: 4, 2: 8, 3: 16, 4: 32} if bench.task == "classification" else {1: 4, 2: 8, 3: 8, 4: 8}
-            smallest = self.image_size // max(strides[s] for s in self.stages)
+            reductions = stage_reductions(OUTPUT_STRIDE[bench.task])
+            smallest = self.image_size // max(reductions[s - 1] for s in self.stages)
             need(
                 self.patch_grid <= smallest,
                 f"a {self.patch_grid}x{self.patch_grid} patch grid is larger than the {smallest}x{smallest} "
@@ -342,7 +343,7 @@ def run_settings(cfg: Config, bench: Benchmark) -> dict:
 
 def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: dict) -> TrainStep:
     """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
-    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=8 if bench.task == "segmentation" else 32)
+    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task])
     model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
     regularizer = build_regularizer(cfg, backbone, bench.task, settings)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None

@@ -25,6 +25,8 @@ def test_four_stage_groups_with_their_strides(arch, channels, output_stride):
     with torch.no_grad():
         out = net(torch.randn(1, 3, 64, 64))
     assert net.channels == channels
+    # feature_info describes the maps the backbone returns: widths and input pixels per cell
+    assert [(f["num_chs"], f["reduction"]) for f in net.feature_info] == [(m.shape[1], 64 // m.shape[2]) for m in out]
     strides = [4, 8, 16, 32] if output_stride == 32 else [4, 8, 8, 8]
     assert [tuple(m.shape[1:]) for m in out] == [(c, 64 // s, 64 // s) for c, s in zip(channels, strides)]
     with torch.no_grad():
