@@ -33,6 +33,18 @@ def by_profile(*, standard, smoke):
     return {"standard": standard, "smoke": smoke}[current_profile()]
 
 
+# Sizes the offline benchmarks are generated at in the smoke profile (standard: the datasets' own).
+SMOKE_GENERATION = {
+    "digits": {"train_size": 512, "val_size": 128},
+    "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64},
+}
+
+
+def generation_sizes(dataset: str) -> dict:
+    """Parameters that shrink a generated benchmark in the smoke profile ({} otherwise)."""
+    return SMOKE_GENERATION.get(dataset, {}) if is_smoke() else {}
+
+
 def is_smoke() -> bool:
     """True in the smoke profile (numbers must not be presented as results)."""
     return current_profile() == "smoke"

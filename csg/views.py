@@ -23,17 +23,13 @@ from .data import (
     CITYSCAPES_CLASSES,
     DATASET_TASKS,
     DIGIT_CLASSES,
+    GENERATED,
     SCENE_CLASSES,
     VISDA_CLASSES,
     build_dataset,
 )
-from .profile import current_profile
+from .profile import generation_sizes
 
-# Generation sizes of the offline benchmarks in the smoke profile (standard: the datasets' defaults).
-SMOKE_SIZES = {
-    "digits": {"train_size": 512, "val_size": 128},
-    "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64},
-}
 CLASS_NAMES = {
     "digits": DIGIT_CLASSES,
     "digit_scenes": SCENE_CLASSES,
@@ -74,8 +70,8 @@ class Benchmark:
         named = {"train": self.train, "synthetic_val": self.val, **self.targets}
         name, ds_split = named[split] if split in named else (self.train[0], split)
         root = None if self.root is None else Path(self.root) / name
-        if name in SMOKE_SIZES:  # generated into the cache, smaller in the smoke profile
-            root, params = None, (SMOKE_SIZES[name] if current_profile() == "smoke" else {}) | params
+        if name in GENERATED:  # the offline benchmarks: generated into the cache
+            root, params = None, generation_sizes(name) | params
         return build_dataset(name, ds_split, root=root, transform=transform, **params)
 
 

@@ -6,10 +6,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from csg import attention
 from csg.data import Digits, real_digits
 from csg.data import digits as digits_module
 from csg.data.arrays import ArrayClassificationDataset
+from csgbook import attention
 
 
 class _Stages(nn.Module):

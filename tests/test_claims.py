@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from csg import claims, records
+from csg import records
 from csg.engine import Config
+from csgbook import claims
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_energy_claims_point_down(results):
 
 
 def test_a_measured_claim_reads_its_chapters_measurement(results, tmp_path, monkeypatch):
-    from csg import experiments
+    from csgbook import experiments
 
     monkeypatch.setattr(experiments, "is_smoke", lambda: False)
     claim = claims.Claim(

@@ -178,7 +178,7 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
 
 def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypatch):
     # experiments.run(gpus=2): torchrun --nproc_per_node 2 -m csg.train (gloo on a CPU), record read back
-    from csg import experiments
+    from csgbook import experiments
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     params = TINY | dict(device="cpu", seed=7)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from csg import viz
 from csg.pooling import attention_weights
+from csgbook import viz
 
 
 def _circle_points(n, spread, seed=0):

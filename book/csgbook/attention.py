@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torchvision.transforms import v2
 
-from .data.digit_scenes import STROKE_THRESHOLD
+from csg.data.digit_scenes import STROKE_THRESHOLD
 
 
 class LogitsOnly(nn.Module):

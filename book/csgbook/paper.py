@@ -4,7 +4,7 @@ These are the paper's figures, copied as facts from its tables; nothing here is 
 result of this repository.
 """
 
-from .registry import METHODS
+from csg.registry import METHODS
 
 # Sec. 2 / Fig. 2: HSE (s = 0) of ResNet-101 features on VisDA-17 validation images.
 MOTIVATING_HSE = {"imagenet": 0.2541, "real": 0.3355, "synthetic": 0.4408}

@@ -7,7 +7,7 @@ every seed of the claim, by the paired difference of the two sides and its 95 %
 interval. Nothing here trains: a claim whose runs are not all recorded says so.
 
 A side's λ may be :data:`CHOSEN`: the λ its method gets by the book's one selection
-rule, the best of :data:`csg.experiments.WEIGHT_GRID` on held-out *synthetic* images
+rule, the best of :data:`csgbook.experiments.WEIGHT_GRID` on held-out *synthetic* images
 at the selection seed (:func:`chosen_weight`).
 """
 
@@ -19,9 +19,12 @@ from functools import partial
 
 import pandas as pd
 
-from . import paper, records
-from .data import BENCHMARKS
-from .engine import Config, record_path
+from csg import records
+from csg.data import BENCHMARKS
+from csg.engine import Config, record_path
+from csg.stats import Interval, mean_ci, paired_difference, verdict
+
+from . import paper
 from .experiments import (
     ABLATION_SEEDS,
     REGULARIZED,
@@ -32,7 +35,6 @@ from .experiments import (
     config,
     measures_dir,
 )
-from .stats import Interval, mean_ci, paired_difference, verdict
 
 CHOSEN = "chosen"
 # Chapter 05's scale: the ablations run at half of Table 1's (2,000 images, 2 epochs).
@@ -102,7 +104,7 @@ class Claim:
     seeds: tuple[int, ...]
     metric: str = "score"  # "score": accuracy / mIoU (%); "energy": HSE s=0 (lower = more diverse)
     # A claim measured from trained models rather than read from their records: the name of the
-    # measurement its chapter saves (csg.experiments.save_measure), {split: {side: {seed: value}}}.
+    # measurement its chapter saves (csgbook.experiments.save_measure), {split: {side: {seed: value}}}.
     measure: str | None = None
     # Parameters of the setting that depend on the split judged, {split: params} (e.g. the real
     # training split of each target's own domain); a split missing here is not judged.
