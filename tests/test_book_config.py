@@ -24,3 +24,9 @@ def test_no_chapter_shows_a_test_marker():
     for path in sorted(BOOK.glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             assert "NBVAL_" not in cell.source, f"{path.name}: a cell shows an nbval marker"
+
+
+def test_the_book_reads_the_top_level_config():
+    # one _config.yml, at the top level (the design card); book/_config.yml links to it
+    link = BOOK / "_config.yml"
+    assert link.is_symlink() and link.resolve() == (BOOK.parent / "_config.yml").resolve()
