@@ -7,7 +7,7 @@ Modules, one paper concept each:
     contrastive   -- CSG itself: heads h / EMA heads h~, queues, multi-layer and dense (Eqs. 2-6)
     regularizers  -- the interface CSG and every baseline share (Eq. 4)
     registry      -- every method's name, display name, default λ and λ grid, declared once
-    baselines     -- the other rows of Table 1
+    baselines     -- the other rows of Table 1, one module each
     metrics       -- mean per-class accuracy, mIoU, hyperspherical energy (Eq. 1)
     augment       -- RandAugment views
     data          -- VisDA-17, GTA5, Cityscapes and the offline synthetic-to-real benchmark
