@@ -497,7 +497,7 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
         t0 = time.time()
         seed_everything(cfg.seed, progress.epoch, rank)
         loader.generator.manual_seed(cfg.seed * 1000 + progress.epoch)
-        if loader.sampler is not None and hasattr(loader.sampler, "set_epoch"):
+        if hasattr(loader.sampler, "set_epoch"):  # DistributedSampler
             loader.sampler.set_epoch(progress.epoch)
         step.train()
         try:

@@ -6,6 +6,7 @@ import pytest
 
 from csg import records
 from csg.engine import Config
+from csg.registry import METHODS
 from csgbook import claims
 
 
@@ -33,7 +34,7 @@ CLAIM = claims.Claim(
 
 def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
     assert CLAIM.judge("mnistm")["verdict"] == "not run yet: λ grid incomplete"
-    for w, val in zip(claims.WEIGHT_GRID, (40, 45, 50, 42, 30)):  # 0.1 wins on synthetic_val
+    for w, val in zip(METHODS["csg"].weight_grid, (40, 45, 50, 42, 30)):  # 0.1 wins on synthetic_val
         results(val, method="csg", weight=w, seed=0)
     assert claims.chosen_weight("csg") == 0.1
     assert CLAIM.judge("mnistm")["verdict"] == "not run yet"  # the reference has no run

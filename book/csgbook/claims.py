@@ -7,7 +7,7 @@ every seed of the claim, by the paired difference of the two sides and its 95 %
 interval. Nothing here trains: a claim whose runs are not all recorded says so.
 
 A side's λ may be :data:`CHOSEN`: the λ its method gets by the book's one selection
-rule, the best of :data:`csgbook.experiments.WEIGHT_GRID` on held-out *synthetic* images
+rule, the best of its registered λ grid (csg.registry) on held-out *synthetic* images
 at the selection seed (:func:`chosen_weight`).
 """
 
@@ -22,19 +22,11 @@ import pandas as pd
 from csg import records
 from csg.data import BENCHMARKS
 from csg.engine import Config, record_path
+from csg.registry import METHODS
 from csg.stats import Interval, mean_ci, paired_difference, verdict
 
 from . import paper
-from .experiments import (
-    ABLATION_SEEDS,
-    REGULARIZED,
-    SELECTION_SEED,
-    TABLE1_SEEDS,
-    WEIGHT_GRID,
-    best_weight,
-    config,
-    measures_dir,
-)
+from .experiments import ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, best_weight, config, measures_dir
 
 CHOSEN = "chosen"
 # Chapter 05's scale: the ablations run at half of Table 1's (2,000 images, 2 epochs).
@@ -55,15 +47,17 @@ def recorded(active_profile: bool = False, **params) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def chosen_weight(method: str, grid=WEIGHT_GRID, active_profile: bool = False, **params) -> float | None:
-    """λ of ``method`` chosen on synthetic_val over ``grid`` at the selection seed (None: not all recorded)."""
+def chosen_weight(method: str, grid=None, active_profile: bool = False, **params) -> float | None:
+    """λ of ``method`` chosen on synthetic_val over ``grid`` (None: the method's registered grid) at the
+    selection seed (None: not all recorded)."""
+    grid = METHODS[method].weight_grid if grid is None else grid
     sweep = {w: recorded(active_profile, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     if any(r is None for r in sweep.values()):
         return None
     return best_weight(sweep)
 
 
-def resolve(params: dict, grid=WEIGHT_GRID, active_profile: bool = False) -> dict | None:
+def resolve(params: dict, grid=None, active_profile: bool = False) -> dict | None:
     """``params`` with a :data:`CHOSEN` λ replaced by the chosen value (None while the grid is incomplete)."""
     if params.get("weight") != CHOSEN:
         return params
@@ -121,7 +115,7 @@ class Claim:
         return 1 if self.paper[0] > self.paper[1] else -1
 
     def judge(
-        self, split: str, common: dict | None = None, seeds=None, grid=WEIGHT_GRID, active_profile: bool = False
+        self, split: str, common: dict | None = None, seeds=None, grid=None, active_profile: bool = False
     ) -> dict:
         """Both sides' means with CIs, their paired difference and the verdict on ``split``.
 
