@@ -303,6 +303,14 @@ def claim_table(claims, splits, **judge) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["claim", "split"])
 
 
+def verdicts(where: str, splits, **judge):
+    """:func:`claim_table` of the claims one chapter ("04_visda") or one table of the paper
+    ("Table 2") holds, judged at the active profile, verdicts in bold."""
+    chosen = [c for c in CLAIMS if where in (c.chapter, c.source)]
+    table = claim_table(chosen, splits, active_profile=True, **judge)
+    return table.style.set_properties(subset=["verdict"], **{"font-weight": "bold"})
+
+
 __all__ = [
     "CHOSEN",
     "CLAIMS",
@@ -315,4 +323,5 @@ __all__ = [
     "recorded",
     "resolve",
     "scorecard",
+    "verdicts",
 ]

@@ -39,9 +39,23 @@ TABLE1_SEEDS = (0, 1, 2, 3, 4)
 ABLATION_SEEDS = (0, 1, 2)
 
 
+# A chapter's papermill parameters that are run settings (fields of csg.engine.Config).
+RUN_PARAMETERS = (
+    "dataset", "data_root", "arch", "weights", "device",
+    "epochs", "image_size", "train_size", "eval_size", "batch_size", "lr",
+)  # fmt: skip
+
+
 def given(**params) -> dict:
     """The parameters a chapter actually set (papermill parameters left at None are dropped)."""
     return {k: v for k, v in params.items() if v is not None}
+
+
+def chapter_params(namespace: dict) -> dict:
+    """The run settings among a chapter's parameters (pass ``globals()``): each one the chapter
+    defines, except those left at None, which mean "the engine's default". ``weights=None`` is
+    kept: it means a random initialisation, not the default ImageNet weights."""
+    return {k: namespace[k] for k in RUN_PARAMETERS if k in namespace and (namespace[k] is not None or k == "weights")}
 
 
 def smoke_dir() -> Path:
@@ -144,6 +158,12 @@ def choose_weight(method: str, grid=None, gpus: int = 1, **params) -> tuple[floa
     return best_weight(sweep), sweep
 
 
+def run_settings(settings: dict[str, dict], seeds, gpus: int = 1, **params) -> dict[tuple, dict]:
+    """``{(label, seed): record}`` for every setting (label -> its own parameters, which win over
+    ``params``) and every seed."""
+    return {(label, s): run(gpus, **params | p | {"seed": s}) for label, p in settings.items() for s in seeds}
+
+
 def trained_model(**params):
     """The trained f_e of a run: from its last checkpoint when there is one, else trained now."""
     cfg = config(**params)
@@ -189,6 +209,52 @@ def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
         return per_seed[col].groupby(level=0, sort=False).agg(lambda x: mean_ci(x.dropna()).format(digits=digits))
 
     return pd.DataFrame({col: summary(col) for col in per_seed.columns})
+
+
+def weight_grid_table(sweeps: dict[str, dict[float, dict]], chosen: dict[str, float], splits) -> pd.DataFrame:
+    """Every λ candidate's final scores (%), one row per (method, λ), the chosen λ ticked."""
+    rows = {(m, f"λ = {w:g}"): scores(r, splits) for m, sweep in sweeps.items() for w, r in sweep.items()}
+    table = pd.DataFrame(rows).T
+    table["chosen"] = ["✓" if w == chosen[m] else "" for m, sweep in sweeps.items() for w in sweep]
+    return table
+
+
+def beside_paper(ours: pd.DataFrame, paper_rows: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Our rows with the paper's numbers as extra columns: the paper's rows first, in its order
+    (NaN where this book did not run the setting), then our rows the paper does not have."""
+    rows = list(paper_rows) + [r for r in ours.index if r not in paper_rows]
+    return ours.reindex(rows).join(pd.DataFrame.from_dict(paper_rows, orient="index"))
+
+
+def paper_table(runs: dict[tuple, dict], splits, paper_rows: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Each setting's mean ± CI over seeds on each split, beside the paper's numbers."""
+    return beside_paper(over_seeds(seed_scores(runs, splits)), paper_rows)
+
+
+def selection_table(runs: dict[tuple, dict], split: str) -> pd.DataFrame:
+    """Each setting's mean score (%) on ``split`` under three ways of picking the epoch: the last,
+    the best on ``split`` itself (the official code's oracle), the best on synthetic_val."""
+    picks = {
+        "last epoch": "last_epoch",
+        "best on target (oracle)": f"best_on_target:{split}",
+        "best on synthetic val": "best_on_synthetic_val",
+    }
+    rows = {
+        key: {label: r["selection"][pick][split] * 100 for label, pick in picks.items() if pick in r["selection"]}
+        for key, r in runs.items()
+        if "final" in r
+    }
+    return pd.DataFrame(rows).T.groupby(level=0, sort=False).mean()
+
+
+def say_difference(per_seed: pd.DataFrame, setting: str, reference: str, split: str, what: str):
+    """Print the paired difference ``setting - reference`` on ``split`` over the seeds both have
+    (rows of ``per_seed`` indexed by setting, seed) and return it."""
+    from csg.stats import paired_difference
+
+    d = paired_difference(per_seed.xs(setting)[split], per_seed.xs(reference)[split])
+    say(f"{what}: {d.format(signed=True)} points on {split} over {d.n} seeds.")
+    return d
 
 
 def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.DataFrame:

@@ -31,6 +31,11 @@ TABLE4 = {"gap": 63.77, "a_pool": 64.05}
 POOLING_NAMES = {"gap": "GAP", "a_pool": "A-pool"}
 
 
+def rows(table: dict, label=str, column: str = "paper (VisDA-17)") -> dict[str, dict[str, float]]:
+    """One of the paper's tables as rows to print beside ours: ``{label(key): {column: value}}``."""
+    return {label(key): {column: value} for key, value in table.items()}
+
+
 def magnitude_label(m: int) -> str:
     """A row of Table 2 as the paper names it: "M = 6", "M = 0 (no aug.)"."""
     return f"M = {m}" + (" (no aug.)" if m == 0 else "")

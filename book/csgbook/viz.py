@@ -1,5 +1,6 @@
 """Plotting helpers the book's chapters share: image grids, attention overlays (Fig. 4b),
-feature density on the circle (Figs. 2 and 6) and segmentation masks (Fig. 7).
+feature density on the circle (Figs. 2 and 6), segmentation masks (Fig. 7), and the
+statistical figures of runs over seeds (seaborn).
 
 Each function draws on matplotlib axes it is given (or creates) and returns what it
 computed, so chapters can also print or test the numbers behind a figure.
@@ -259,3 +260,57 @@ def sample_photos(names: Sequence[str] = SAMPLE_PHOTOS, size: int = 224) -> dict
         left, top = (img.width - size) // 2, (img.height - size) // 2
         photos[name] = img.crop((left, top, left + size, top + size))
     return photos
+
+
+def seed_strips(per_seed, score: str = "accuracy (%)"):
+    """Every seed's score as a dot, each setting's mean with its 95 % t-interval beside them,
+    one panel per split (columns of ``per_seed``; rows indexed by setting, seed). Returns the
+    seaborn FacetGrid."""
+    import seaborn as sns
+
+    from csg.stats import mean_ci
+
+    long = per_seed.reset_index().melt(["setting", "seed"], var_name="split", value_name=score)
+    grid = sns.catplot(long, x=score, y="setting", col="split", kind="strip", color="0.6", height=3.2, aspect=1.3)
+    t_interval = lambda v: (mean_ci(v).low, mean_ci(v).high)  # noqa: E731 (seaborn wants a callable)
+    for ax, (_, part) in zip(grid.axes.flat, long.groupby("split", sort=False)):
+        sns.pointplot(part, x=score, y="setting", errorbar=t_interval, linestyle="none", color="C3", ax=ax)
+    return grid
+
+
+def per_class_heatmap(runs: dict[tuple, dict], split: str, ax=None):
+    """Per-class accuracy (%) on ``split`` of runs keyed by (setting, seed), averaged over seeds:
+    settings as rows, classes as columns. Returns the averaged table."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    done = {k: r for k, r in runs.items() if "final" in r}
+    class_names = next(iter(done.values()))["class_names"]
+    table = pd.DataFrame({k: r["final"][split]["per_class"] for k, r in done.items()}, index=class_names).T
+    mean = table.groupby(level=0, sort=False).mean() * 100
+    ax = ax or plt.subplots(figsize=(9, 3.8))[1]
+    sns.heatmap(mean, annot=True, fmt=".0f", cmap="viridis", vmin=0, vmax=100, annot_kws={"fontsize": 7}, ax=ax)
+    seeds = {s for _, s in done}
+    ax.set_title(f"per-class accuracy (%) on {split}, mean over {len(seeds)} seeds")
+    return mean
+
+
+def learning_curves(runs: dict[tuple, dict], splits, seed: int, score: str = "mean per-class accuracy (%)"):
+    """Score (%) after every epoch on each split, one line per setting, for one seed of runs
+    keyed by (setting, seed). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(splits), figsize=(4 * len(splits), 3), sharex=True, squeeze=False)
+    for (label, s), r in runs.items():
+        if s != seed or "final" not in r:
+            continue
+        for ax, split in zip(axes[0], splits):
+            epochs = [h["epoch"] for h in r["history"]]
+            ax.plot(epochs, [h[split] * 100 for h in r["history"]], marker="o", label=label)
+            ax.set_title(split)
+            ax.set_xlabel("epoch")
+    axes[0, 0].set_ylabel(score)
+    axes[0, -1].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,87 @@
+"""The chapters' table and figure helpers (csgbook.experiments, csgbook.viz) on hand-made records."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csg.stats import mean_ci
+from csgbook import experiments, paper, viz
+
+
+def record(scores: dict[str, float], history=None, selection=None, per_class=None) -> dict:
+    """A run record as the engine writes it, with only the fields the helpers read."""
+    final = {s: {"score": v, "per_class": per_class or [v, v]} for s, v in scores.items()}
+    rec = {"final": final, "class_names": ["zero", "one"], "history": history or []}
+    return rec | ({"selection": selection} if selection else {})
+
+
+def test_chapter_params_keep_the_run_settings_a_chapter_set():
+    namespace = {"dataset": "digits", "epochs": None, "lr": 0.1, "seeds": [0, 1], "weights": None, "plt": object()}
+    # None means "the engine's default" and is dropped, except weights=None (random initialisation).
+    assert experiments.chapter_params(namespace) == {"dataset": "digits", "lr": 0.1, "weights": None}
+
+
+def test_beside_paper_puts_the_papers_rows_first_in_its_order():
+    ours = pd.DataFrame({"mnist": ["50.00 ± 1.00", "40.00 ± 2.00"]}, index=["extra", "M = 6"])
+    rows = paper.rows({0: 60.86, 6: 62.88}, paper.magnitude_label)
+    table = experiments.beside_paper(ours, rows)
+    assert list(table.index) == ["M = 0 (no aug.)", "M = 6", "extra"]
+    assert table.loc["M = 6", "mnist"] == "40.00 ± 2.00" and table.loc["M = 6", "paper (VisDA-17)"] == 62.88
+    assert pd.isna(table.loc["M = 0 (no aug.)", "mnist"]) and pd.isna(table.loc["extra", "paper (VisDA-17)"])
+
+
+def test_paper_table_is_the_mean_and_ci_over_seeds():
+    runs = {("a", s): record({"mnist": v}) for s, v in enumerate([0.40, 0.50, 0.45])}
+    table = experiments.paper_table(runs, ["mnist"], {"a": {"paper": 1.0}})
+    assert table.loc["a", "mnist"] == mean_ci([40.0, 50.0, 45.0]).format()
+
+
+def test_weight_grid_table_ticks_the_chosen_weight():
+    sweeps = {"si": {0.1: record({"synthetic_val": 0.9}), 1.0: record({"synthetic_val": 0.8})}}
+    table = experiments.weight_grid_table(sweeps, {"si": 0.1}, ["synthetic_val"])
+    assert table.loc[("si", "λ = 0.1"), "chosen"] == "✓" and table.loc[("si", "λ = 1"), "chosen"] == ""
+    assert table.loc[("si", "λ = 1"), "synthetic_val"] == pytest.approx(80.0)
+
+
+def test_selection_table_averages_each_pick_over_seeds():
+    def picked(last, oracle):
+        return {"last_epoch": {"mnist": last}, "best_on_target:mnist": {"mnist": oracle}}
+
+    runs = {
+        ("a", 0): record({"mnist": 0.4}, selection=picked(0.4, 0.6)),
+        ("a", 1): record({"mnist": 0.5}, selection=picked(0.5, 0.8)),
+    }
+    table = experiments.selection_table(runs, "mnist")
+    assert table.loc["a", "last epoch"] == pytest.approx(45.0)
+    assert table.loc["a", "best on target (oracle)"] == pytest.approx(70.0)
+    assert "best on synthetic val" not in table.columns  # not recorded by these runs
+
+
+def test_say_difference_pairs_seeds(capsys):
+    per_seed = experiments.seed_scores(
+        {("new", s): record({"mnist": v}) for s, v in enumerate([0.5, 0.7])}
+        | {("old", s): record({"mnist": v}) for s, v in enumerate([0.4, 0.5])},
+        ["mnist"],
+    )
+    d = experiments.say_difference(per_seed, "new", "old", "mnist", "New minus old")
+    assert d.mean == pytest.approx(15.0) and d.n == 2
+    assert capsys.readouterr().out.startswith("New minus old: +15.00")
+
+
+def test_statistical_figures_draw_what_they_are_given():
+    history = [{"epoch": e, "mnist": 0.1 * e} for e in (1, 2)]
+    runs = {
+        (m, s): record({"mnist": 0.3 + 0.1 * s}, history, per_class=[0.2, 0.4 + s / 10])
+        for m in ("a", "b")
+        for s in (0, 1)
+    }
+    grid = viz.seed_strips(experiments.seed_scores(runs, ["mnist"]))
+    assert len(grid.axes.flat) == 1
+    mean = viz.per_class_heatmap(runs, "mnist")
+    np.testing.assert_allclose(mean.loc["a"].to_numpy(), [20.0, 45.0])
+    fig = viz.learning_curves(runs, ["mnist"], seed=0)
+    assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [2, 2]
