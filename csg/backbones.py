@@ -91,6 +91,14 @@ class Backbone(nn.Module):
             maps.append(x)
         return maps
 
+    def freeze_bn_affine(self) -> Backbone:
+        """Stop training BatchNorm's scale and shift as well (the official segmentation recipe,
+        which freezes the whole of BatchNorm, not only its statistics). In place; returns self."""
+        for m in self.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.requires_grad_(False)
+        return self
+
     def train(self, mode: bool = True):
         super().train(mode)
         if mode and self.freeze_bn_stats:

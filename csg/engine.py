@@ -344,7 +344,12 @@ def run_settings(cfg: Config, bench: Benchmark) -> dict:
 def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: dict) -> TrainStep:
     """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
     backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task])
-    model = (Classifier if bench.task == "classification" else Segmenter)(backbone, bench.num_classes)
+    if bench.task == "classification":
+        model = Classifier(backbone, bench.num_classes)
+    else:  # the official DeepLab freezes BatchNorm whole; ASPP's rates scale with the crop
+        backbone.freeze_bn_affine()
+        rates = scaling.aspp_rates(cfg.image_size, OUTPUT_STRIDE[bench.task])
+        model = Segmenter(backbone, bench.num_classes, aspp_rates=rates)
     regularizer = build_regularizer(cfg, backbone, bench.task, settings)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None
     if get_method(cfg.method).frozen_backbone:  # the oracle: ImageNet features as they are, a new head learns

@@ -33,14 +33,19 @@ class Classifier(nn.Module):
 
 
 class Segmenter(nn.Module):
-    """DeepLab-v3: a dilated backbone (output stride 8) with an ASPP head, upsampled to the input."""
+    """DeepLab-v3: a dilated backbone (output stride 8) with an ASPP head, upsampled to the input.
 
-    def __init__(self, backbone: Backbone, num_classes: int):
+    ``aspp_rates``: DeepLab's (12, 24, 36) suit 512-px crops; :func:`csg.scaling.aspp_rates`
+    scales them to smaller ones. The logits are upsampled with ``align_corners=True``, as in
+    the official code.
+    """
+
+    def __init__(self, backbone: Backbone, num_classes: int, aspp_rates: tuple[int, ...] = (12, 24, 36)):
         super().__init__()
         self.backbone = backbone
-        self.head = DeepLabHead(backbone.num_features, num_classes)
+        self.head = DeepLabHead(backbone.num_features, num_classes, atrous_rates=aspp_rates)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         maps = self.backbone(x)
-        logits = F.interpolate(self.head(maps[-1]), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        logits = F.interpolate(self.head(maps[-1]), size=x.shape[-2:], mode="bilinear", align_corners=True)
         return logits, maps

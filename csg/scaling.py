@@ -20,6 +20,11 @@ The rule keeps the paper's *ratios* instead of its values:
 At the paper's scale the rule gives exactly the paper's values (a test checks it). It is
 derived from the paper's settings alone, never from a target score. Dense CSG (Eq. 6)
 enqueues one key per patch, hence ``keys_per_image``.
+
+The segmentation head has a size-dependent setting too: DeepLab's ASPP dilation rates
+(12, 24, 36) were set for the stride-8 map of a 512-px training crop, 64 cells a side.
+On a 16-cell map they would sample almost only padding; :func:`aspp_rates` keeps each
+rate's share of the map's side instead.
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ PAPER_SCALE = RunScale(train_images=152_397, batch_size=32, epochs=30)
 PAPER_QUEUE_SIZE = 65_536
 PAPER_EMA_MOMENTUM = 0.999
 PAPER_WARMUP_ITERS = 100
+
+
+# DeepLab-v3's ASPP at output stride 8 and the paper's 512-px segmentation crops.
+PAPER_ASPP_RATES = (12, 24, 36)
+PAPER_SEGMENTATION_CROP = 512
+
+
+def aspp_rates(crop: int, output_stride: int = 8) -> tuple[int, ...]:
+    """ASPP dilation rates with the paper's ratio to the side of the feature map (at least 1)."""
+    if not (isinstance(crop, int) and crop >= output_stride >= 1):
+        raise ValueError(f"crop must be an integer >= output_stride ({output_stride}), got {crop!r}")
+    side_ratio = (crop / output_stride) / (PAPER_SEGMENTATION_CROP / 8)
+    return tuple(max(1, round(r * side_ratio)) for r in PAPER_ASPP_RATES)
 
 
 def queue_size(scale: RunScale, keys_per_image: int = 1) -> int:

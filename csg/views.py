@@ -118,7 +118,7 @@ def train_transform(bench: Benchmark, cfg, backbone):
     from .data.joint_transforms import segmentation_train_transform
 
     joint = segmentation_train_transform(size)
-    jitter = v2.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    jitter = v2.ColorJitter(0.4, 0.4, 0.4, 0.4)  # the official key-view jitter (hue 0.4 too)
 
     def segmentation_views(image, mask):
         image, mask = joint(image, mask)

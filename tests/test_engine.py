@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 
+from csg import scaling
 from csg.engine import METHODS, Config, train
 
 TINY = dict(
@@ -174,6 +175,13 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
     )
     final = result.record["final"]["mnistm"]
     assert final["metric"] == "mean_iou" and len(final["per_class"]) == 11 and 0 <= final["score"] <= 1
+    # The official DeepLab recipe: BatchNorm frozen whole in the backbone, ASPP rates scaled to the crop.
+    model = result.model
+    bn = [m for m in model.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert bn and not any(p.requires_grad for m in bn for p in m.parameters())
+    aspp = model.head[0]
+    rates = [branch[0].dilation[0] for branch in list(aspp.convs)[1:-1]]
+    assert rates == list(scaling.aspp_rates(result.record["config"]["image_size"]))
 
 
 def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypatch):

@@ -38,3 +38,11 @@ def test_bad_scale_is_refused(field, value):
     kw = dict(train_images=100, batch_size=8, epochs=1) | {field: value}
     with pytest.raises(ValueError, match=f"{field} must be an integer >= 1"):
         RunScale(**kw)
+
+
+def test_aspp_rates_are_the_papers_at_its_crop_and_keep_their_share_of_the_map():
+    assert scaling.aspp_rates(512) == (12, 24, 36)  # DeepLab-v3 at output stride 8, 512-px crops
+    assert scaling.aspp_rates(128) == (3, 6, 9)  # a 16-cell map: the same shares of its side
+    assert scaling.aspp_rates(16) == (1, 1, 1)  # never below an ordinary convolution
+    with pytest.raises(ValueError, match="crop must be an integer"):
+        scaling.aspp_rates(4)
