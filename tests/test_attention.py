@@ -86,6 +86,19 @@ def test_mass_share_uniform_map_scores_the_area_and_empty_map_is_nan():
         attention.mass_share(np.ones((1, 10, 10)), masks)
 
 
+def test_stroke_shares_average_each_models_maps_over_images_and_skip_empty_ones():
+    masks = {"mnist": np.zeros((2, 10, 10), bool)}
+    masks["mnist"][:, :3, :] = True
+    on_strokes = np.zeros((10, 10))
+    on_strokes[:3] = 1.0
+    cams = {
+        ("mnist", "csg", 0): np.stack([on_strokes, np.zeros((10, 10))]),  # 100 %, then no mass (left out)
+        ("mnist", "vanilla", 0): np.stack([np.ones((10, 10)), on_strokes]),  # 30 % and 100 %
+    }
+    shares = attention.stroke_shares(cams, masks)
+    assert shares == {("mnist", "csg", 0): pytest.approx(100.0), ("mnist", "vanilla", 0): pytest.approx(65.0)}
+
+
 def test_stroke_mask_thresholds_the_resized_digit():
     digit = np.zeros((28, 28), np.uint8)
     digit[7:21, 12:16] = 255  # a vertical bar

@@ -106,6 +106,12 @@ def mass_share(maps, masks) -> np.ndarray:
     return np.divide(on, total, out=np.full(len(maps), np.nan), where=total > 0)
 
 
+def stroke_shares(cams: dict, masks: dict) -> dict:
+    """Mean :func:`mass_share` (%) of Grad-CAM maps keyed ``(split, *model)`` on the stroke
+    masks of their split, keyed the same way (NaN maps, those with no mass, left out)."""
+    return {key: float(np.nanmean(mass_share(maps, masks[key[0]]))) * 100 for key, maps in cams.items()}
+
+
 def stroke_mask(plain_digit, image_size: int, threshold: int = STROKE_THRESHOLD) -> np.ndarray:
     """The strokes of a plain real digit (white on black) at the model's input size.
 
