@@ -202,6 +202,22 @@ def plot_feature_density(ax, features, title: str | None = None, cmap: str = "Bl
     return density
 
 
+def plot_feature_circle(ax, features, title: str) -> float:
+    """Figs. 2 and 6's panel from network features (N, C): the non-zero ones, L2-normalised,
+    projected to 2-d by PCA and drawn as a density on the circle, titled with their
+    hyperspherical energy (s = 0, on all C dimensions), which it returns."""
+    from sklearn.decomposition import PCA
+
+    from csg.engine import hse
+
+    f = torch.as_tensor(features)
+    f = F.normalize(f[f.abs().sum(1) > 0], dim=1)
+    energy = hse(f)["s0"]
+    two_d = PCA(n_components=2, random_state=0).fit_transform(f.numpy())
+    plot_feature_density(ax, two_d, title=f"{title}\nHSE s=0: {energy:.4f}")
+    return energy
+
+
 def colorize_mask(mask, palette: np.ndarray | None = None, ignore_index: int = 255) -> np.ndarray:
     """Class-index mask (H, W) -> RGB uint8 (H, W, 3); ``ignore_index`` pixels are black.
 
@@ -278,9 +294,10 @@ def seed_strips(per_seed, score: str = "accuracy (%)"):
     return grid
 
 
-def per_class_heatmap(runs: dict[tuple, dict], split: str, ax=None):
-    """Per-class accuracy (%) on ``split`` of runs keyed by (setting, seed), averaged over seeds:
-    settings as rows, classes as columns. Returns the averaged table."""
+def per_class_heatmap(runs: dict[tuple, dict], split: str, ax=None, score: str = "accuracy"):
+    """Per-class ``score`` (%: accuracy, or IoU for segmentation) on ``split`` of runs keyed by
+    (setting, seed), averaged over seeds: settings as rows, classes as columns. Returns the
+    averaged table."""
     import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
@@ -292,7 +309,7 @@ def per_class_heatmap(runs: dict[tuple, dict], split: str, ax=None):
     ax = ax or plt.subplots(figsize=(9, 3.8))[1]
     sns.heatmap(mean, annot=True, fmt=".0f", cmap="viridis", vmin=0, vmax=100, annot_kws={"fontsize": 7}, ax=ax)
     seeds = {s for _, s in done}
-    ax.set_title(f"per-class accuracy (%) on {split}, mean over {len(seeds)} seeds")
+    ax.set_title(f"per-class {score} (%) on {split}, mean over {len(seeds)} seeds")
     return mean
 
 
