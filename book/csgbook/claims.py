@@ -292,6 +292,7 @@ CLAIMS = (
         None,
         (1, 0),
         SEGMENTATION_SEEDS,
+        metric="energy",
         measure="segmentation_energy-digit_scenes",
         setting_by_split={"mnistm": {}},
         effect="higher, by eye",
