@@ -99,3 +99,12 @@ def test_sample_photos_are_square_real_photographs():
     assert np.asarray(photos["chelsea"]).std() > 10  # a photograph, not a blank
     with pytest.raises(ValueError, match="accepted: chelsea"):
         viz.sample_photos(["lena"])
+
+
+def test_feature_circle_draws_features_and_survives_a_single_one():
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    features = torch.randn(20, 8, generator=torch.Generator().manual_seed(0))
+    energy = viz.plot_feature_circle(ax1, features, "twenty")
+    assert np.isfinite(energy) and "HSE s=0" in ax1.get_title()
+    assert np.isnan(viz.plot_feature_circle(ax2, features[:1], "one"))
+    plt.close(fig)

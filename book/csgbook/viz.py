@@ -205,13 +205,18 @@ def plot_feature_density(ax, features, title: str | None = None, cmap: str = "Bl
 def plot_feature_circle(ax, features, title: str) -> float:
     """Figs. 2 and 6's panel from network features (N, C): the non-zero ones, L2-normalised,
     projected to 2-d by PCA and drawn as a density on the circle, titled with their
-    hyperspherical energy (s = 0, on all C dimensions), which it returns."""
+    hyperspherical energy (s = 0, on all C dimensions), which it returns (NaN, and an
+    empty panel, for fewer than two features)."""
     from sklearn.decomposition import PCA
 
     from csg.engine import hse
 
     f = torch.as_tensor(features)
     f = F.normalize(f[f.abs().sum(1) > 0], dim=1)
+    if len(f) < 2:  # no pairs, no density (e.g. a one-image evaluation split)
+        ax.set_axis_off()
+        ax.set_title(f"{title}\n{len(f)} feature: no density", fontsize=9)
+        return float("nan")
     energy = hse(f)["s0"]
     two_d = PCA(n_components=2, random_state=0).fit_transform(f.numpy())
     plot_feature_density(ax, two_d, title=f"{title}\nHSE s=0: {energy:.4f}")
