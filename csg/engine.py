@@ -341,15 +341,21 @@ def run_settings(cfg: Config, bench: Benchmark) -> dict:
     return cfg.settings(scale, keys_per_image=(cfg.patch_grid or 1) ** 2 if cfg.method == "csg" else 1)
 
 
-def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: dict) -> TrainStep:
-    """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
+def build_model(cfg: Config, bench: Benchmark) -> nn.Module:
+    """f_e before training: the backbone (ImageNet weights unless ``cfg.weights`` says otherwise)
+    with the benchmark's task head."""
     backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task])
     if bench.task == "classification":
-        model = Classifier(backbone, bench.num_classes)
-    else:  # the official DeepLab freezes BatchNorm whole; ASPP's rates scale with the crop
-        backbone.freeze_bn_affine()
-        rates = scaling.aspp_rates(cfg.image_size, OUTPUT_STRIDE[bench.task])
-        model = Segmenter(backbone, bench.num_classes, aspp_rates=rates)
+        return Classifier(backbone, bench.num_classes)
+    # The official DeepLab freezes BatchNorm whole; ASPP's rates scale with the crop.
+    backbone.freeze_bn_affine()
+    return Segmenter(backbone, bench.num_classes, scaling.aspp_rates(cfg.image_size, OUTPUT_STRIDE[bench.task]))
+
+
+def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: dict) -> TrainStep:
+    """f_e (backbone + task head), the method's regulariser and, if it needs one, f_e,o."""
+    model = build_model(cfg, bench)
+    backbone = model.backbone
     regularizer = build_regularizer(cfg, backbone, bench.task, settings)
     teacher = Frozen(backbone) if regularizer.needs_teacher else None
     if get_method(cfg.method).frozen_backbone:  # the oracle: ImageNet features as they are, a new head learns

@@ -7,12 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from csg import metrics
-from csg.backbones import build_backbone
-from csg.engine import OUTPUT_STRIDE, Config, subset
-from csg.models import Segmenter
-from csg.scaling import aspp_rates
+from csg.engine import Config, build_model, subset
 from csg.views import Benchmark, eval_transform
 
 from . import viz
@@ -41,11 +39,9 @@ def reference_scores(bench: Benchmark, splits, eval_size: int | None) -> pd.Data
     return pd.DataFrame(rows) * 100
 
 
-def imagenet_model(cfg: Config, bench: Benchmark) -> Segmenter:
+def imagenet_model(cfg: Config, bench: Benchmark) -> nn.Module:
     """f_e before any training: the ImageNet backbone, dilated as the runs' (its head is never used)."""
-    stride = OUTPUT_STRIDE[bench.task]
-    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=stride)
-    return Segmenter(backbone, bench.num_classes, aspp_rates(cfg.image_size, stride)).eval()
+    return build_model(cfg, bench).eval()
 
 
 def palette(bench: Benchmark) -> np.ndarray:
