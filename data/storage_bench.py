@@ -56,23 +56,8 @@ class BatchedSubset(Subset):
         return self.dataset.__getitems__([self.indices[i] for i in indices])
 
 
-def epoch_seconds(dataset, n: int) -> float:
-    idx = np.random.default_rng(0).permutation(len(dataset))[:n].tolist()
-    subset = (BatchedSubset if hasattr(dataset, "__getitems__") else Subset)(dataset, idx)
-    start = time.perf_counter()
-    for _ in DataLoader(subset, 32, shuffle=True, drop_last=True):
-        pass
-    return time.perf_counter() - start
-
-
-def main(out: str | None, n: int = 4000, repeats: int = 3) -> dict:
-    torch.set_num_threads(1)
-    train = Digits("train", image_size=64)
-    images, labels = np.asarray(train.images), np.asarray(train.labels)
-    transform = train_transform(
-        benchmark("digits"), Config(method="vanilla"), build_backbone("efficientnet_lite0", None)
-    )
-    folder = tempfile.mkdtemp()
+def time_storage(folder: str, images, labels, transform, n: int, repeats: int) -> dict:
+    """Seconds to write, open and read an epoch of ``images`` as .npy memory maps and as Arrow (items, batches)."""
     times = {}
 
     def timed(name, fn):
@@ -105,6 +90,27 @@ def main(out: str | None, n: int = 4000, repeats: int = 3) -> dict:
         times.setdefault("epoch_npy_s", []).append(round(epoch_seconds(npy, n), 3))
         times.setdefault("epoch_arrow_items_s", []).append(round(epoch_seconds(ArrowItems(arrow, transform), n), 3))
         times.setdefault("epoch_arrow_batches_s", []).append(round(epoch_seconds(ArrowBatches(arrow, transform), n), 3))
+    return times
+
+
+def epoch_seconds(dataset, n: int) -> float:
+    idx = np.random.default_rng(0).permutation(len(dataset))[:n].tolist()
+    subset = (BatchedSubset if hasattr(dataset, "__getitems__") else Subset)(dataset, idx)
+    start = time.perf_counter()
+    for _ in DataLoader(subset, 32, shuffle=True, drop_last=True):
+        pass
+    return time.perf_counter() - start
+
+
+def main(out: str | None, n: int = 4000, repeats: int = 3) -> dict:
+    torch.set_num_threads(1)
+    train = Digits("train", image_size=64)
+    images, labels = np.asarray(train.images), np.asarray(train.labels)
+    transform = train_transform(
+        benchmark("digits"), Config(method="vanilla"), build_backbone("efficientnet_lite0", None)
+    )
+    with tempfile.TemporaryDirectory() as folder:  # ~2 GB of copies: never left behind
+        times = time_storage(folder, images, labels, transform, n, repeats)
     record = {
         "times": times,
         "items": len(images),

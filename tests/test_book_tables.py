@@ -4,6 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,3 +90,13 @@ def test_statistical_figures_draw_what_they_are_given():
     np.testing.assert_allclose(mean.loc["a"].to_numpy(), [20.0, 45.0])
     fig = viz.learning_curves(runs, ["mnist"], seed=0)
     assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [2, 2]
+
+
+def test_smoke_folder_is_removed_when_the_process_exits(tmp_path):
+    # A smoke chapter writes ~1.5 GB of checkpoints there; left behind, test runs fill the disk.
+    script = "from csgbook import experiments; d = experiments.smoke_dir(); (d / 'x').write_text('1'); print(d)"
+    book = str(Path(experiments.__file__).parents[1])
+    env = os.environ | {"CSG_PROFILE": "smoke", "CSG_SMOKE_ROOT": str(tmp_path), "PYTHONPATH": book}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path and not folder.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import tempfile
 import textwrap
@@ -59,10 +60,14 @@ def chapter_params(namespace: dict) -> dict:
 
 
 def smoke_dir() -> Path:
-    """The smoke profile's folder for runs and results: temporary, one per process."""
+    """The smoke profile's folder for runs and results: temporary, one per process, under
+    ``$CSG_SMOKE_ROOT`` when set (the tests set it and remove it when they end: a notebook kernel
+    is killed, not exited), and removed when the process exits. A smoke chapter writes ~1.5 GB
+    of checkpoints there; left behind, a few test runs fill the disk."""
     global _SMOKE_DIR
-    _SMOKE_DIR = _SMOKE_DIR or tempfile.mkdtemp(prefix="csg-smoke-")
-    return Path(_SMOKE_DIR)
+    root = os.environ.get("CSG_SMOKE_ROOT") or None
+    _SMOKE_DIR = _SMOKE_DIR or tempfile.TemporaryDirectory(prefix="csg-smoke-", dir=root)
+    return Path(_SMOKE_DIR.name)
 
 
 def config(**params) -> Config:
