@@ -84,14 +84,3 @@ def provenance(device: torch.device) -> dict:
         "versions": versions,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def load_records(directory=RESULTS_DIR, **match) -> list[dict]:
-    """Every JSON record under ``directory`` whose ``config`` matches all ``match`` items."""
-    records = []
-    for p in sorted(Path(directory).rglob("*.json")):
-        rec = json.loads(p.read_text())
-        if all(rec.get("config", {}).get(k) == v for k, v in match.items()):
-            rec["path"] = str(p)
-            records.append(rec)
-    return records
