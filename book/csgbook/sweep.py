@@ -1,0 +1,116 @@
+"""``python -m csgbook.sweep 07_segmentation --parallel 2``: train the runs a chapter's claims
+still lack, several at a time, each in its own ``python -m csg.train`` process, recorded under
+``results/`` where the chapter and the index read them.
+
+The runs come from :data:`csgbook.claims.CLAIMS`, so a chapter's claims and the runs trained
+for them cannot drift apart: both sides of each claim at each of its seeds. A side whose λ is
+chosen (:data:`~csgbook.claims.CHOSEN`) needs its grid at the selection seed before its other
+seeds can run at the chosen λ; ``--all-weights`` runs the other seeds at every λ of the grid
+instead, so that one batch holds everything (a short GPU session), at the cost of runs no
+table reads. Run it again after a batch: what is recorded is skipped, what the chosen λ now
+unlocks is added. Every run is resumable (``--resume``), so an interrupted batch loses at most
+an epoch per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from csg import records
+from csg.engine import Config, record_path
+from csg.train import command
+
+from .claims import CHOSEN, CLAIMS, chosen_weight
+from .experiments import SELECTION_SEED
+
+
+def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Config]:
+    """The runs of ``chapter``'s claims that are not recorded yet, in training order (λ grids first).
+
+    ``common``: parameters every run gets (the chapter's own, e.g. ``device="cuda"``).
+    """
+    grids, rest = [], []
+    for claim in CLAIMS:
+        if claim.chapter != chapter or claim.setting is None:
+            continue
+        by_split = claim.setting_by_split or {None: {}}
+        for side in [claim.setting | extra for extra in by_split.values()] + [claim.reference]:
+            side = side | common
+            if side.get("weight") != CHOSEN:
+                rest += [side | {"seed": s} for s in claim.seeds]
+                continue
+            grid = claim.grid or _method_grid(side["method"])
+            grids += [side | {"weight": w, "seed": SELECTION_SEED} for w in grid]
+            base = {k: v for k, v in side.items() if k not in ("method", "weight")}
+            chosen = chosen_weight(side["method"], grid, **base)
+            weights = [chosen] if chosen is not None else list(grid) if all_weights else []
+            rest += [side | {"weight": w, "seed": s} for w in weights for s in claim.seeds]
+    runs, seen = [], set()
+    for params in grids + rest:
+        cfg = Config(**params)
+        if cfg.run_name not in seen and not record_path(cfg).exists():
+            seen.add(cfg.run_name)
+            runs.append(cfg)
+    return runs
+
+
+def _method_grid(method: str) -> tuple:
+    from csg.registry import METHODS
+
+    return METHODS[method].weight_grid
+
+
+def launch(runs: list[Config], parallel: int, threads: int, log_dir: Path) -> dict[str, int]:
+    """Train ``runs``, ``parallel`` at a time with ``threads`` CPU threads each; {run name: exit code}."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"OMP_NUM_THREADS": str(threads), "CSG_PROFILE": "standard"}
+    waiting, active, codes = list(runs), {}, {}
+    while waiting or active:
+        while waiting and len(active) < parallel:
+            cfg = waiting.pop(0)
+            log = open(log_dir / f"{cfg.run_name}.log", "w")
+            process = subprocess.Popen(command(cfg), cwd=records.REPO_ROOT, env=env, stdout=log, stderr=log)
+            active[cfg.run_name] = (process, log, time.time())
+            print(f"start {cfg.run_name}", flush=True)
+        for name, (process, log, start) in list(active.items()):
+            if process.poll() is not None:
+                log.close()
+                codes[name] = process.returncode
+                print(f"exit {process.returncode} {name} ({time.time() - start:.0f} s)", flush=True)
+                del active[name]
+        time.sleep(2)
+    return codes
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m csgbook.sweep", description=__doc__.splitlines()[0])
+    p.add_argument("chapter", help="a chapter whose claims need runs, e.g. 07_segmentation or 04_visda")
+    p.add_argument("--parallel", type=int, default=2, help="runs trained at once (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads per run (default 1)")
+    p.add_argument("--all-weights", action="store_true", help="run every seed at every λ of a grid")
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    p.add_argument("--num-workers", type=int, default=None, help="DataLoader workers per run")
+    p.add_argument("--dry-run", action="store_true", help="print the runs' commands, train nothing")
+    args = p.parse_args(argv)
+    chapters = sorted({c.chapter for c in CLAIMS if c.setting is not None})
+    if args.chapter not in chapters:
+        raise SystemExit(f"no claim of chapter {args.chapter!r} trains runs; accepted: {', '.join(chapters)}")
+    common = {"device": args.device} | ({} if args.num_workers is None else {"num_workers": args.num_workers})
+    runs = needed_runs(args.chapter, args.all_weights, **common)
+    runs = [dataclasses.replace(c, resume=True) for c in runs]
+    print(f"{len(runs)} runs to train for {args.chapter}", flush=True)
+    if args.dry_run:
+        print("\n".join(" ".join(command(c)) for c in runs))
+        return
+    codes = launch(runs, args.parallel, args.threads, records.REPO_ROOT / "runs" / "logs")
+    sys.exit(max(codes.values(), default=0))
+
+
+if __name__ == "__main__":
+    main()
