@@ -27,8 +27,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in _path if p)
 
 # nbval kills each notebook's kernel, so a kernel cannot clean up after itself: remove its
 # smoke runs here, unless the caller chose the folder.
-_smoke_root = None if "CSG_SMOKE_ROOT" in os.environ else tempfile.mkdtemp(prefix="csg-smoke-tests-")
-os.environ.setdefault("CSG_SMOKE_ROOT", _smoke_root or "")
+_smoke_root = None
+if "CSG_SMOKE_ROOT" not in os.environ:
+    _smoke_root = os.environ["CSG_SMOKE_ROOT"] = tempfile.mkdtemp(prefix="csg-smoke-tests-")
 
 
 def pytest_unconfigure(config):

@@ -22,11 +22,19 @@ import pandas as pd
 from csg import records
 from csg.data import BENCHMARKS
 from csg.engine import Config, record_path
-from csg.registry import METHODS
 from csg.stats import Interval, mean_ci, paired_difference, verdict
 
 from . import paper
-from .experiments import ABLATION_SEEDS, REGULARIZED, SELECTION_SEED, TABLE1_SEEDS, best_weight, config, measures_dir
+from .experiments import (
+    ABLATION_SEEDS,
+    REGULARIZED,
+    SELECTION_SEED,
+    TABLE1_SEEDS,
+    best_weight,
+    config,
+    measures_dir,
+    weight_grid,
+)
 
 CHOSEN = "chosen"
 # Chapter 05's scale: the ablations run at half of Table 1's (2,000 images, 2 epochs).
@@ -60,7 +68,7 @@ def recorded(active_profile: bool = False, **params) -> dict | None:
 def chosen_weight(method: str, grid=None, active_profile: bool = False, **params) -> float | None:
     """λ of ``method`` chosen on synthetic_val over ``grid`` (None: the method's registered grid) at the
     selection seed (None: not all recorded)."""
-    grid = METHODS[method].weight_grid if grid is None else grid
+    grid = weight_grid(method, grid)
     sweep = {w: recorded(active_profile, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     if any(r is None for r in sweep.values()):
         return None

@@ -152,13 +152,18 @@ def best_weight(sweep: dict[float, dict]) -> float:
     return max(sweep, key=lambda w: selection_score(sweep[w]))
 
 
+def weight_grid(method: str, grid=None) -> tuple:
+    """``grid``, or the λ grid ``method`` is registered with when ``grid`` is None."""
+    return METHODS[method].weight_grid if grid is None else tuple(grid)
+
+
 def choose_weight(method: str, grid=None, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
     """λ for ``method``: each value of ``grid`` (None: the method's registered grid) run at the
     selection seed, the best on synthetic_val kept.
 
     Returns the chosen λ and every candidate's record, by λ.
     """
-    grid = METHODS[method].weight_grid if grid is None else grid
+    grid = weight_grid(method, grid)
     sweep = {w: run(gpus, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
     return best_weight(sweep), sweep
 

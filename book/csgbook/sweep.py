@@ -15,7 +15,6 @@ an epoch per run.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import subprocess
 import sys
@@ -26,8 +25,8 @@ from csg import records
 from csg.engine import Config, record_path
 from csg.train import command
 
-from .claims import CHOSEN, CLAIMS, chosen_weight
-from .experiments import SELECTION_SEED
+from .claims import CHOSEN, CLAIMS, resolve
+from .experiments import SELECTION_SEED, weight_grid
 
 
 def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Config]:
@@ -45,11 +44,10 @@ def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Confi
             if side.get("weight") != CHOSEN:
                 rest += [side | {"seed": s} for s in claim.seeds]
                 continue
-            grid = claim.grid or _method_grid(side["method"])
+            grid = weight_grid(side["method"], claim.grid)
             grids += [side | {"weight": w, "seed": SELECTION_SEED} for w in grid]
-            base = {k: v for k, v in side.items() if k not in ("method", "weight")}
-            chosen = chosen_weight(side["method"], grid, **base)
-            weights = [chosen] if chosen is not None else list(grid) if all_weights else []
+            chosen = resolve(side, grid)  # None until the grid is recorded
+            weights = [chosen["weight"]] if chosen else list(grid) if all_weights else []
             rest += [side | {"weight": w, "seed": s} for w in weights for s in claim.seeds]
     runs, seen = [], set()
     for params in grids + rest:
@@ -58,12 +56,6 @@ def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Confi
             seen.add(cfg.run_name)
             runs.append(cfg)
     return runs
-
-
-def _method_grid(method: str) -> tuple:
-    from csg.registry import METHODS
-
-    return METHODS[method].weight_grid
 
 
 def launch(runs: list[Config], parallel: int, threads: int, log_dir: Path) -> dict[str, int]:
@@ -101,9 +93,10 @@ def main(argv=None) -> None:
     chapters = sorted({c.chapter for c in CLAIMS if c.setting is not None})
     if args.chapter not in chapters:
         raise SystemExit(f"no claim of chapter {args.chapter!r} trains runs; accepted: {', '.join(chapters)}")
-    common = {"device": args.device} | ({} if args.num_workers is None else {"num_workers": args.num_workers})
+    common = {"device": args.device, "resume": True}  # neither changes a run's name
+    if args.num_workers is not None:
+        common["num_workers"] = args.num_workers
     runs = needed_runs(args.chapter, args.all_weights, **common)
-    runs = [dataclasses.replace(c, resume=True) for c in runs]
     print(f"{len(runs)} runs to train for {args.chapter}", flush=True)
     if args.dry_run:
         print("\n".join(" ".join(command(c)) for c in runs))
