@@ -109,7 +109,7 @@ def main(out: str | None, n: int = 4000, repeats: int = 3) -> dict:
     transform = train_transform(
         benchmark("digits"), Config(method="vanilla"), build_backbone("efficientnet_lite0", None)
     )
-    with tempfile.TemporaryDirectory() as folder:  # ~2 GB of copies: never left behind
+    with tempfile.TemporaryDirectory() as folder:  # gigabytes of copies: never left behind
         times = time_storage(folder, images, labels, transform, n, repeats)
     record = {
         "times": times,

@@ -93,7 +93,7 @@ def test_statistical_figures_draw_what_they_are_given():
 
 
 def test_smoke_folder_is_removed_when_the_process_exits(tmp_path):
-    # A smoke chapter writes ~1.5 GB of checkpoints there; left behind, test runs fill the disk.
+    # A smoke chapter writes gigabytes of checkpoints there; left behind, test runs fill the disk.
     script = "from csgbook import experiments; d = experiments.smoke_dir(); (d / 'x').write_text('1'); print(d)"
     book = str(Path(experiments.__file__).parents[1])
     env = os.environ | {"CSG_PROFILE": "smoke", "CSG_SMOKE_ROOT": str(tmp_path), "PYTHONPATH": book}

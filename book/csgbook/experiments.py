@@ -62,7 +62,7 @@ def chapter_params(namespace: dict) -> dict:
 def smoke_dir() -> Path:
     """The smoke profile's folder for runs and results: temporary, one per process, under
     ``$CSG_SMOKE_ROOT`` when set (the tests set it and remove it when they end: a notebook kernel
-    is killed, not exited), and removed when the process exits. A smoke chapter writes ~1.5 GB
+    is killed, not exited), and removed when the process exits. A smoke chapter writes gigabytes
     of checkpoints there; left behind, a few test runs fill the disk."""
     global _SMOKE_DIR
     root = os.environ.get("CSG_SMOKE_ROOT") or None
