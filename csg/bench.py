@@ -7,11 +7,14 @@ backward, SGD update) of
              from f_e,o itself (``key_attention="teacher"``, no extra forward);
   csg_paper_attention -- the same with the key attention from f_e on the key view, as
              the paper and the official code (one more forward of f_e, without grad).
-Each variant's *floor* is what it cannot avoid: a plain step plus the no-grad forwards
-of the backbone it needs (one, of f_e,o, for ``csg``; two, of f_e,o and of f_e on the
-key view, for ``csg_paper_attention``). The no-grad forward is timed in the same loop.
-Steps alternate within each repeat, and each ratio is taken pair by pair, so a change
-in machine load affects both sides of a ratio alike. The last printed line is JSON.
+Each variant's *floor* is what it cannot avoid: a plain step that also runs the no-grad
+forwards of the backbone the variant asks for (f_e,o on the key view for ``csg``; f_e,o
+and f_e on the key view for ``csg_paper_attention``) and adds no term. The floors are
+timed as steps of their own in the same loop, so they see the same memory and caches as
+the CSG steps; a variant's *gap* is what its CSG term costs on top (heads, pooling, the
+InfoNCE over the queue, the EMA), as a fraction of a plain step. Steps alternate within
+each repeat, and each ratio and gap is taken repeat by repeat, so a change in machine
+load affects both sides alike. The last printed line is JSON.
 Random weights: speed does not depend on them.
 """
 
@@ -29,7 +32,7 @@ from .contrastive import CSG
 from .engine import TrainStep, resolve_device
 from .models import Classifier
 from .records import provenance, write_json
-from .regularizers import NoRegularizer
+from .regularizers import NoRegularizer, Regularizer, StepFeatures
 
 
 def _sync(device):
@@ -37,22 +40,33 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
+class ForwardsOnly(Regularizer):
+    """A floor: the no-grad forwards a CSG variant asks of the engine, and a zero term."""
+
+    needs_teacher = True
+
+    def __init__(self, csg: CSG):
+        super().__init__(weight=0.0)
+        self.stages, self.needs_student_on_key = csg.stages, csg.needs_student_on_key
+
+    def forward(self, features: StepFeatures) -> torch.Tensor:
+        return features.student[-1].new_zeros(())
+
+
+VARIANTS = {"csg": "teacher", "csg_paper_attention": "student"}  # name -> CSG's key_attention
+
+
 def make_steps(arch: str, device: torch.device, queue_size: int = 65536) -> dict[str, TrainStep]:
-    """The three steps to compare, sharing one model so they differ only in the regulariser."""
+    """The steps to compare, sharing one model so they differ only in the regulariser:
+    vanilla, each CSG variant, and each variant's floor (``floor_<variant>``)."""
     backbone = build_backbone(arch, weights=None)
     model = Classifier(backbone, num_classes=12)
     teacher = Frozen(backbone)
     steps = {"vanilla": TrainStep(model, NoRegularizer(), None)}
-    for name, attention in (("csg", "teacher"), ("csg_paper_attention", "student")):
-        reg = CSG(
-            backbone.channels,
-            stages=(3, 4),
-            weight=0.1,
-            pooling="a_pool",
-            queue_size=queue_size,
-            key_attention=attention,
-        )
-        steps[name] = TrainStep(model, reg, teacher)
+    for name, attention in VARIANTS.items():
+        csg = CSG(backbone.channels, (3, 4), 0.1, "a_pool", queue_size=queue_size, key_attention=attention)
+        steps[name] = TrainStep(model, csg, teacher)
+        steps[f"floor_{name}"] = TrainStep(model, ForwardsOnly(csg), teacher)
     for s in steps.values():
         s.to(device, memory_format=torch.channels_last).train()
     return steps
@@ -79,44 +93,26 @@ def run(arch="resnet50", batch_size=8, image_size=224, device="auto", repeats=6,
         _sync(device)
         return time.perf_counter() - t0
 
-    def one_forward():  # what f_e,o (or f_e on the key view) costs: a forward without autograd
-        _sync(device)
-        t0 = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            steps["csg"].teacher(key)
-        _sync(device)
-        return time.perf_counter() - t0
-
-    times = {name: [] for name in (*steps, "forward")}
+    times = {name: [] for name in steps}
     for r in range(warmup + repeats):
         for name in steps:
             t = one_step(name)
             if r >= warmup:
                 times[name].append(t)
-        t = one_forward()
-        if r >= warmup:
-            times["forward"].append(t)
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    pairs = lambda name: zip(times[name], times["vanilla"], times["forward"])
-    ratio = lambda name: statistics.median(c / v for c, v, _ in pairs(name))
-    floor = lambda name, forwards: statistics.median((v + forwards * f) / v for _, v, f in pairs(name))
-    out = {
-        "arch": arch,
-        "batch_size": batch_size,
-        "image_size": image_size,
-        "repeats": repeats,
-        "vanilla_s": med["vanilla"],
-        "forward_s": med["forward"],
-        "csg_s": med["csg"],
-        "ratio": ratio("csg"),
-        "floor": floor("csg", 1),
-        "csg_paper_attention_s": med["csg_paper_attention"],
-        "ratio_paper_attention": ratio("csg_paper_attention"),
-        "floor_paper_attention": floor("csg_paper_attention", 2),
-        "vanilla_img_per_s": batch_size / med["vanilla"],
-        "csg_img_per_s": batch_size / med["csg"],
-        **{k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")},
-    }
+    plain = times["vanilla"]
+    per_repeat = lambda f, name: statistics.median(f(a, b, v) for a, b, v in zip(*(times[n] for n in name), plain))
+    out = {"arch": arch, "batch_size": batch_size, "image_size": image_size, "repeats": repeats}
+    out["vanilla_s"] = statistics.median(plain)
+    for name in VARIANTS:
+        floor = f"floor_{name}"
+        out[f"{name}_s"] = statistics.median(times[name])
+        out[f"{floor}_s"] = statistics.median(times[floor])
+        out[f"ratio_{name}"] = per_repeat(lambda c, _, v: c / v, (name, floor))
+        out[floor] = per_repeat(lambda _, f, v: f / v, (name, floor))
+        out[f"gap_{name}"] = per_repeat(lambda c, f, v: (c - f) / v, (name, floor))
+    out["vanilla_img_per_s"] = batch_size / out["vanilla_s"]
+    out["csg_img_per_s"] = batch_size / out["csg_paper_attention_s"]
+    out |= {k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")}
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 

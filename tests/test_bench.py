@@ -2,7 +2,9 @@
 
 import json
 
-from csg.bench import main
+import torch
+
+from csg.bench import main, make_steps
 
 
 def test_bench_prints_and_writes_its_json(tmp_path, capsys):
@@ -27,20 +29,27 @@ def test_bench_prints_and_writes_its_json(tmp_path, capsys):
     )
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == json.loads(out.read_text())
-    assert {
-        "vanilla_s",
-        "csg_s",
-        "ratio",
-        "csg_paper_attention_s",
-        "ratio_paper_attention",
-        "device",
-        "forward_s",
-        "floor",
-        "floor_paper_attention",
-    } <= set(printed)
-    # a floor is a plain step plus 1 (or 2) no-grad forwards, as a multiple of the plain step
-    assert abs(printed["floor"] - 1 - printed["forward_s"] / printed["vanilla_s"]) <= 0.02 * printed["floor"]
-    assert printed["floor_paper_attention"] > printed["floor"] > 1
-    assert printed["vanilla_s"] > 0 and printed["csg_s"] > 0
-    # One repeat: the ratio is that of the pair (up to the rounding of the printed times).
-    assert abs(printed["ratio"] - printed["csg_s"] / printed["vanilla_s"]) <= 0.02 * printed["ratio"]
+    variants = ("csg", "csg_paper_attention")
+    timed = {"vanilla_s", *(f"{v}_s" for v in variants), *(f"floor_{v}_s" for v in variants)}
+    assert timed | {f"{k}_{v}" for k in ("ratio", "gap") for v in variants} | {"device"} <= set(printed)
+    assert all(printed[k] > 0 for k in timed)
+    # One repeat: each ratio, floor and gap is that of its one set of steps (up to rounding).
+    for v in variants:
+        plain, step, floor = printed["vanilla_s"], printed[f"{v}_s"], printed[f"floor_{v}_s"]
+        assert abs(printed[f"ratio_{v}"] - step / plain) <= 0.02 * printed[f"ratio_{v}"]
+        assert abs(printed[f"floor_{v}"] - floor / plain) <= 0.02 * printed[f"floor_{v}"]
+        assert abs(printed[f"gap_{v}"] - (step - floor) / plain) <= 0.02 * printed[f"ratio_{v}"]
+    # img/s of the default (paper) CSG step
+    assert abs(printed["csg_img_per_s"] * printed["csg_paper_attention_s"] - 2) <= 0.01
+
+
+def test_a_floor_runs_the_forwards_its_variant_needs_and_adds_nothing():
+    steps = make_steps("efficientnet_lite0", torch.device("cpu"), queue_size=16)
+    query, key, target = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.tensor([0, 1])
+    for variant, student_on_key in (("csg", False), ("csg_paper_attention", True)):
+        floor = steps[f"floor_{variant}"]
+        assert floor.regularizer.needs_teacher and floor.regularizer.needs_student_on_key == student_on_key
+        assert steps[variant].regularizer.needs_student_on_key == student_on_key
+        loss, _ = floor(query, key, target)
+        plain, _ = steps["vanilla"](query, None, target)
+        assert torch.equal(loss, plain)  # the same task loss: the floor's term is zero
