@@ -14,7 +14,9 @@ timed as steps of their own in the same loop, so they see the same memory and ca
 the CSG steps; a variant's *gap* is what its CSG term costs on top (heads, pooling, the
 InfoNCE over the queue, the EMA), as a fraction of a plain step. Steps alternate within
 each repeat, and each ratio and gap is taken repeat by repeat, so a change in machine
-load affects both sides alike. The last printed line is JSON.
+load affects both sides alike; the order of the steps rotates from one repeat to the next,
+so none always follows the same one. Gaps come with their quartiles over the repeats, a
+measure of the machine's noise. The last printed line is JSON.
 Random weights: speed does not depend on them.
 """
 
@@ -94,22 +96,27 @@ def run(arch="resnet50", batch_size=8, image_size=224, device="auto", repeats=6,
         return time.perf_counter() - t0
 
     times = {name: [] for name in steps}
+    names = list(steps)
     for r in range(warmup + repeats):
-        for name in steps:
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # each repeat starts one step later
             t = one_step(name)
             if r >= warmup:
                 times[name].append(t)
     plain = times["vanilla"]
-    per_repeat = lambda f, name: statistics.median(f(a, b, v) for a, b, v in zip(*(times[n] for n in name), plain))
+
+    def over_repeats(f, name):  # f(step, floor, plain step) in each repeat, sorted
+        return sorted(f(c, v, p) for c, v, p in zip(times[name], times[f"floor_{name}"], plain))
+
     out = {"arch": arch, "batch_size": batch_size, "image_size": image_size, "repeats": repeats}
     out["vanilla_s"] = statistics.median(plain)
     for name in VARIANTS:
-        floor = f"floor_{name}"
         out[f"{name}_s"] = statistics.median(times[name])
-        out[f"{floor}_s"] = statistics.median(times[floor])
-        out[f"ratio_{name}"] = per_repeat(lambda c, _, v: c / v, (name, floor))
-        out[floor] = per_repeat(lambda _, f, v: f / v, (name, floor))
-        out[f"gap_{name}"] = per_repeat(lambda c, f, v: (c - f) / v, (name, floor))
+        out[f"floor_{name}_s"] = statistics.median(times[f"floor_{name}"])
+        out[f"ratio_{name}"] = statistics.median(over_repeats(lambda c, _, p: c / p, name))
+        out[f"floor_{name}"] = statistics.median(over_repeats(lambda _, f, p: f / p, name))
+        gaps = over_repeats(lambda c, f, p: (c - f) / p, name)
+        out[f"gap_{name}"] = statistics.median(gaps)
+        out[f"gap_{name}_quartiles"] = [round(gaps[round(q * (len(gaps) - 1))], 4) for q in (0.25, 0.75)]
     out["vanilla_img_per_s"] = batch_size / out["vanilla_s"]
     out["csg_img_per_s"] = batch_size / out["csg_paper_attention_s"]
     out |= {k: v for k, v in provenance(device).items() if k in ("device", "git_commit", "date")}
