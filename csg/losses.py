@@ -26,7 +26,7 @@ def info_nce(q: torch.Tensor, k: torch.Tensor, negatives: torch.Tensor, tau: flo
         raise ValueError(f"negatives must be (K, {q.shape[1]}), got {tuple(negatives.shape)}")
     positive = (q * k).sum(dim=1, keepdim=True)  # (N, 1)
     # (K, c) @ (c, N), transposed: the same products, but the long queue is the GEMM's
-    # row operand, which is about twice as fast on a CPU as q @ negatives.t().
+    # row operand, which a CPU GEMM runs faster than q @ negatives.t() with its long column operand.
     negative = (negatives @ q.t()).t()  # (N, K)
     logits = torch.cat([positive, negative], dim=1) / tau
     # Cross-entropy with the positive in column 0 is exactly -log of the softmax ratio.

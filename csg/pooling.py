@@ -58,7 +58,7 @@ def a_pool(features: torch.Tensor, attention_from: torch.Tensor | None = None) -
         )
     a = attention_weights(source).to(features.dtype)
     # A broadcast product summed over positions, not an einsum: on channels_last maps the
-    # einsum's batched matmul reads across the layout and is ~15x slower on a CPU.
+    # einsum's batched matmul reads across the layout, many times slower on a CPU.
     return (features * a.unsqueeze(1)).sum(dim=(2, 3))
 
 
