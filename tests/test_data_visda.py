@@ -1,5 +1,8 @@
 """VisDA17 loader on a fixture with the official layout."""
 
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 from data_fixtures import VISDA_FIXTURE, make_visda
@@ -104,3 +107,11 @@ def test_unreadable_image_names_the_file(visda_root):
 def test_unknown_split_lists_accepted(visda_root):
     with pytest.raises(ValueError, match="validation"):
         VisDA17(visda_root, split="test")
+
+
+def test_pipeline_bench_reads_its_tree_through_the_training_loader():
+    """data/pipeline_bench.py runs end to end (no timing is asserted)."""
+    bench = runpy.run_path(str(Path(__file__).parents[1] / "data" / "pipeline_bench.py"))
+    result = bench["run"](n=40, size=32, repeats=1)  # 39 training renders after the held-out 2 %: one batch
+    assert len(result["pipeline_img_per_s"]) == len(result["decode_img_per_s"]) == 1
+    assert result["pipeline_img_per_s"][0] > 0 and result["threads"] == 1
