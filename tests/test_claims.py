@@ -1,6 +1,8 @@
 """Claims read the records of both sides, pair them by seed and apply the verdict rule."""
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +156,28 @@ def test_sweep_reports_each_runs_exit_code_and_keeps_its_log(tmp_path):
     codes = sweep.launch([bad], parallel=1, threads=1, log_dir=tmp_path)
     assert codes == {bad.run_name: 2}
     assert "no_such_dataset" in (tmp_path / f"{bad.run_name}.log").read_text()
+
+
+def _standard_parameters(chapter: str) -> dict:
+    """The values a chapter's parameters cell sets at the standard profile (literals only)."""
+    nb = json.loads((Path(__file__).parents[1] / "book" / f"{chapter}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    values = {}
+    for node in ast.parse("".join(cell["source"])).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "by_profile":
+                value = next(k.value for k in value.keywords if k.arg == "standard")
+            try:
+                values[node.targets[0].id] = ast.literal_eval(value)
+            except ValueError:
+                pass  # a name or a call: not a literal setting
+    return values
+
+
+@pytest.mark.parametrize(
+    "chapter, scale", [("05_ablations", claims.ABLATION_SCALE), ("07_segmentation", claims.SEGMENTATION_SCALE)]
+)
+def test_a_claims_scale_is_its_chapters_standard_parameters(chapter, scale):
+    params = _standard_parameters(chapter)
+    assert {k: params.get(k) for k in scale} == scale
