@@ -14,6 +14,7 @@ Tested on a CPU with
 """
 
 import argparse
+import copy
 import runpy
 import statistics
 import tempfile
@@ -21,28 +22,35 @@ from pathlib import Path
 
 import torch
 
-from csg.engine import Config, build_optimizer, build_step, resolve_device, run_settings, seed_everything, train_loader
+from csg.engine import (
+    Config,
+    _to,
+    build_optimizer,
+    build_step,
+    resolve_device,
+    run_settings,
+    seed_everything,
+    train_loader,
+)
 from csg.records import provenance, write_json
 from csg.views import benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def losses(cfg, bench, device, state, steps: int, bf16: bool) -> list[float]:
-    """The task + CSG loss of the first ``steps`` steps from ``state``, with or without bf16 autocast."""
+def losses(cfg, bench, device, initial, steps: int, bf16: bool) -> list[float]:
+    """The task + CSG loss of the first ``steps`` steps from a copy of ``initial``, with or without bf16 autocast."""
     seed_everything(cfg.seed)
-    step = build_step(cfg, bench, device, run_settings(cfg, bench))
-    step.load_state_dict(state)
-    step.train()
+    step = copy.deepcopy(initial).train()
     optimizer = build_optimizer(cfg, step)
     loader = train_loader(cfg, bench, step.model.backbone, device)
     loader.generator.manual_seed(cfg.seed)
     out = []
     while len(out) < steps:
         for (query, key), target in loader:
-            query, key, target = (t.to(device, non_blocking=True) for t in (query, key, target))
+            query, key, target = _to(query, device), _to(key, device), target.to(device)  # as the engine
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss, _ = step(query.contiguous(memory_format=torch.channels_last), key, target)
+                loss, _ = step(query, key, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -63,8 +71,8 @@ def run(device, arch, image_size, batch_size, steps, renders, size, workers) -> 
         )  # fmt: skip
         bench = benchmark("visda17", folder)
         seed_everything(cfg.seed)
-        state = build_step(cfg, bench, device, run_settings(cfg, bench)).state_dict()
-        curves = {name: losses(cfg, bench, device, state, steps, name == "bf16") for name in ("bf16", "fp32")}
+        initial = build_step(cfg, bench, device, run_settings(cfg, bench))
+        curves = {name: losses(cfg, bench, device, initial, steps, name == "bf16") for name in ("bf16", "fp32")}
     diffs = [abs(a - b) for a, b in zip(curves["bf16"], curves["fp32"])]
     relative = [d / abs(b) for d, b in zip(diffs, curves["fp32"])]
     return {
