@@ -22,18 +22,11 @@ from pathlib import Path
 
 import torch
 
-from csg.engine import (
-    Config,
-    _to,
-    build_optimizer,
-    build_step,
-    resolve_device,
-    run_settings,
-    seed_everything,
-    train_loader,
-)
+from csg.config import Config
+from csg.loaders import train_loader
 from csg.records import provenance, write_json
-from csg.views import benchmark
+from csg.runtime import resolve_device, seed_everything, to_device
+from csg.step import build_optimizer, build_step, run_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,7 +41,7 @@ def losses(cfg, bench, device, initial, steps: int, bf16: bool) -> list[float]:
     out = []
     while len(out) < steps:
         for (query, key), target in loader:
-            query, key, target = _to(query, device), _to(key, device), target.to(device)  # as the engine
+            query, key, target = to_device(query, device), to_device(key, device), target.to(device)  # as the engine
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss, _ = step(query, key, target)
             optimizer.zero_grad(set_to_none=True)
@@ -69,7 +62,7 @@ def run(device, arch, image_size, batch_size, steps, renders, size, workers) -> 
             method="csg", dataset="visda17", data_root=folder, arch=arch, weights=None, image_size=image_size,
             batch_size=batch_size, epochs=1, lr=1e-4, num_workers=workers,
         )  # fmt: skip
-        bench = benchmark("visda17", folder)
+        bench = cfg.benchmark()
         seed_everything(cfg.seed)
         initial = build_step(cfg, bench, device, run_settings(cfg, bench))
         curves = {name: losses(cfg, bench, device, initial, steps, name == "bf16") for name in ("bf16", "fp32")}

@@ -31,10 +31,11 @@ import torch
 
 from .backbones import Frozen, build_backbone
 from .contrastive import CSG
-from .engine import TrainStep, resolve_device
 from .models import Classifier
 from .records import provenance, write_json
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
+from .runtime import resolve_device
+from .step import TrainStep
 
 
 def _sync(device):
@@ -49,7 +50,7 @@ class ForwardsOnly(Regularizer):
 
     def __init__(self, csg: CSG):
         super().__init__(weight=0.0)
-        self.stages, self.needs_student_on_key = csg.stages, csg.needs_student_on_key
+        self.key_stages, self.needs_student_on_key = csg.key_stages, csg.needs_student_on_key
 
     def forward(self, features: StepFeatures) -> torch.Tensor:
         return features.student[-1].new_zeros(())

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import distributed as dist
 from torch import nn
 
 from .backbones import check_stages
@@ -24,6 +23,7 @@ from .losses import info_nce
 from .pooling import POOLINGS, pool
 from .registry import register_method
 from .regularizers import Regularizer, StepFeatures
+from .runtime import all_gather
 
 KEY_ATTENTIONS = ("student", "teacher")
 
@@ -33,15 +33,6 @@ class ProjectionHead(nn.Sequential):
 
     def __init__(self, in_dim: int, out_dim: int = 128):
         super().__init__(nn.Linear(in_dim, in_dim), nn.ReLU(inplace=True), nn.Linear(in_dim, out_dim))
-
-
-def all_gather(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``x`` from every rank (no gradient); ``x`` itself when not distributed."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return x
-    parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, x.contiguous())
-    return torch.cat(parts)
 
 
 class KeyQueue(nn.Module):
@@ -115,8 +106,8 @@ def split_patches(maps: torch.Tensor, grid: int) -> torch.Tensor:
 
 
 def check_options(pooling: str, key_attention: str, tau: float, momentum: float | None, patch_grid: int | None):
-    """CSG's options, checked in one place: by :class:`CSG` and by the engine's configuration
-    (before any training). ``momentum`` None: not set yet (the engine scales it)."""
+    """CSG's options, checked in one place: by :class:`CSG` and by :meth:`CSG.validate` (before
+    any training). ``momentum`` None: not set yet (the engine scales it)."""
     if pooling not in POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}; accepted: {', '.join(POOLINGS)}")
     if key_attention not in KEY_ATTENTIONS:
@@ -151,20 +142,28 @@ class CSG(Regularizer):
     """
 
     needs_teacher = True
+    two_views = True
+    options = ("stages", "pooling", "tau", "patch_grid", "key_attention")
 
     @classmethod
-    def from_config(cls, cfg, backbone, weight, settings):
+    def build(cls, backbone, weight, settings, **options):
         return cls(
-            backbone.channels,
-            cfg.stages,
-            weight,
-            cfg.pooling,
-            queue_size=settings["queue_size"],
-            tau=cfg.tau,
-            momentum=settings["ema_momentum"],
-            patch_grid=cfg.patch_grid,
-            key_attention=cfg.key_attention,
+            backbone.channels, weight=weight, queue_size=settings.queue_size, momentum=settings.ema_momentum, **options
         )
+
+    @classmethod
+    def keys_per_image(cls, patch_grid=None, **options) -> int:
+        return (patch_grid or 1) ** 2  # dense CSG enqueues one key per patch
+
+    @classmethod
+    def validate(cls, map_sides, stages, pooling, tau, patch_grid, key_attention):
+        check_options(pooling, key_attention, tau, None, patch_grid)
+        smallest = min(map_sides[s] for s in check_stages(stages))
+        if patch_grid and patch_grid > smallest:
+            raise ValueError(
+                f"a {patch_grid}x{patch_grid} patch grid is larger than the {smallest}x{smallest} "
+                f"feature map of stages {tuple(stages)}"
+            )
 
     def __init__(
         self,
@@ -187,6 +186,7 @@ class CSG(Regularizer):
         self.pooling, self.tau, self.momentum = pooling, tau, momentum
         self.patch_grid, self.key_attention = patch_grid, key_attention
         self.needs_student_on_key = pooling == "a_pool" and key_attention == "student"
+        self.key_stages = self.stages
         self.heads = nn.ModuleDict({str(s): ProjectionHead(channels[s - 1], dim) for s in self.stages})
         self.ema_heads = copy.deepcopy(self.heads).requires_grad_(False)
         self.queues = nn.ModuleDict({str(s): KeyQueue(queue_size, dim) for s in self.stages})

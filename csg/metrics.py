@@ -78,6 +78,16 @@ def hyperspherical_energy(features: torch.Tensor, s: float = 0.0, chunk_size: in
     return (total / (n * (n - 1) / 2)).item()
 
 
+def hse(features: torch.Tensor) -> dict:
+    """HSE for s = 0, 1, 2 of pooled features, as a run's record holds them. An all-zero feature
+    (possible after ReLU6 on tiny inputs) has no direction on the sphere: it is left out and counted."""
+    nonzero = features[features.abs().sum(dim=1) > 0]
+    energies = {
+        f"s{s}": float(hyperspherical_energy(nonzero, s)) if len(nonzero) > 1 else float("nan") for s in (0, 1, 2)
+    }
+    return energies | {"zero_features": len(features) - len(nonzero)}
+
+
 def _squared_distances(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """||x_i - y_j||^2 for unit rows, (len(x), len(y)), accurate down to exact zeros."""
     d2 = (2 - 2 * x @ y.t()).clamp_min(0)

@@ -1,7 +1,13 @@
-"""Run records and checkpoints: written atomically, with the provenance of every number."""
+"""Run records and checkpoints: written atomically, with the provenance of every number.
+
+A run's record is one JSON file under ``results/`` named after the run (``Config.run_name``):
+its configuration, final scores and energies per split, both model-selection protocols,
+the per-epoch history, its settings, wall time and provenance.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -12,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 import torch
+
+from .metrics import hse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
@@ -83,4 +91,57 @@ def provenance(device: torch.device) -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def record_path(cfg) -> Path:
+    """Where the record of run ``cfg`` (a :class:`csg.config.Config`) is written."""
+    return (Path(cfg.results_dir) if cfg.results_dir else RESULTS_DIR) / f"{cfg.run_name}.json"
+
+
+def write_record(cfg, record: dict) -> Path:
+    return write_json(record_path(cfg), record)
+
+
+def final_record(cfg, bench, evals: dict, settings, device, history: list, elapsed: float) -> dict:
+    """Final metrics, both model-selection protocols, HSE and provenance, as one JSON-able dict."""
+    final = {
+        split: {
+            "score": e["score"],
+            "per_class": e["per_class"],
+            "metric": e["metric"],
+            "hse": hse(e["features"]),
+            "n": len(e["features"]),
+        }
+        for split, e in evals.items()
+    }
+    selection = {"last_epoch": {s: history[-1][s] for s in evals}}
+    if bench.val_split:
+        best = max(history, key=lambda h: h[bench.val_split])
+        selection["best_on_synthetic_val"] = {"epoch": best["epoch"], **{s: best[s] for s in evals}}
+    for target in bench.target_splits:  # the paper's protocol: best epoch on the target itself -- an oracle
+        best = max(history, key=lambda h: h[target])
+        selection[f"best_on_target:{target}"] = {"epoch": best["epoch"], target: best[target]}
+    return {
+        "config": dataclasses.asdict(cfg),
+        "task": bench.task,
+        "class_names": list(bench.class_names),
+        "final": final,
+        "selection": selection,
+        "history": history,
+        "settings": dataclasses.asdict(settings),
+        "wall_time_s": round(elapsed, 1),
+        **provenance(device),
+    }
+
+
+def diverged_record(cfg, bench, error: str, settings, device, history: list) -> dict:
+    """A record with ``"diverged"`` (the error) in place of ``"final"``: never chosen, shown as diverged."""
+    return {
+        "config": dataclasses.asdict(cfg),
+        "task": bench.task,
+        "diverged": error,
+        "settings": dataclasses.asdict(settings),
+        "history": history,
+        **provenance(device),
     }

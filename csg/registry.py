@@ -2,15 +2,16 @@
 
 A method is a :class:`~csg.regularizers.Regularizer` subclass decorated with
 ``@register_method``: its name, the paper's name for it, its default λ (per task), the λ
-grid it is tuned on, and its RandAugment magnitude under the paper's protocol. The engine
-builds it with the class's ``from_config(cfg, backbone, weight, settings)``; so a new
-method is one new module (imported by ``csg/__init__.py``) and its decorator::
+grid it is tuned on, and its RandAugment magnitude under the paper's protocol. The class
+itself declares what the harness must do for it (``Regularizer``: the forwards it needs,
+one view or two, the run options it takes, keys per image, its own validation), and the
+engine builds it with ``build(backbone, weight, settings, **options)``. So a new method
+is one new module (imported by ``csg/__init__.py``) and its decorator::
 
     @register_method("my_method", "My method", default_weight=1.0)
     class MyMethod(Regularizer):
-        @classmethod
-        def from_config(cls, cfg, backbone, weight, settings):
-            return cls(weight)
+        def forward(self, features):
+            return (features.student[-1] ** 2).mean()
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ DECADES = (0.001, 0.01, 0.1, 1.0, 10.0)
 class Method:
     name: str
     display_name: str  # the paper's name (Table 1)
-    regularizer: type  # builds the method: regularizer.from_config(cfg, backbone, weight, settings)
+    regularizer: type  # a Regularizer subclass: regularizer.build(backbone, weight, settings, **options)
     default_weight: float | Mapping[str, float] | None  # λ, or {task: λ}; None: no regulariser, no λ
     weight_grid: tuple[float, ...]  # λ candidates; () without a λ
     magnitude: int | None  # RandAugment M under the paper's protocol (None: one plain view)
@@ -60,8 +61,8 @@ def register_method(
     def register(cls: type) -> type:
         if name in METHODS:
             raise ValueError(f"method {name!r} is registered twice")
-        if not hasattr(cls, "from_config"):
-            raise TypeError(f"{cls.__name__} needs a from_config(cfg, backbone, weight, settings) classmethod")
+        if not (hasattr(cls, "build") and hasattr(cls, "options")):
+            raise TypeError(f"{cls.__name__} must be a csg.regularizers.Regularizer subclass")
         grid = tuple(weight_grid) if default_weight is not None else ()
         METHODS[name] = Method(name, display_name, cls, default_weight, grid, magnitude, frozen_backbone)
         return cls

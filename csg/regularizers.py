@@ -3,7 +3,8 @@
 Each method of Table 1 trains the synthetic model f_e with the task loss plus one
 extra term (Eq. 4): ``L = L_task + weight * term``. A :class:`Regularizer` computes
 that term from the stage features of one training step; the engine adds it. Each is
-registered as a method (:mod:`csg.registry`) and built with ``from_config``.
+registered as a method (:mod:`csg.registry`) and describes what the harness must give it:
+the forwards it needs, the views it trains on, the run options it takes, its own checks.
 """
 
 from __future__ import annotations
@@ -40,11 +41,35 @@ class Regularizer(nn.Module):
     Attributes:
         weight: the balancing factor (λ of Eq. 4); the engine adds ``weight * term``.
         needs_teacher: True when the engine must run f_e,o on the key view.
-        needs_student_on_key: True when it also needs f_e's maps on the key view.
+        needs_student_on_key: True when it also needs f_e's maps on the key view, up to
+            the deepest of ``key_stages``.
+        two_views (class): trains on two independently augmented views of each image (CSG);
+            otherwise both models see one view.
+        options (class): the run options (fields of :class:`csg.config.Config`) that
+            :meth:`build`, :meth:`keys_per_image` and :meth:`validate` take by name.
     """
 
     needs_teacher = False
     needs_student_on_key = False
+    key_stages: tuple[int, ...] = ()
+    two_views = False
+    options: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, backbone, weight: float, settings, **options) -> Regularizer:
+        """The regulariser of one run: the student backbone, λ, the run's scaled settings
+        (:class:`csg.scaling.RunSettings`) and its declared ``options``."""
+        return cls(weight)
+
+    @classmethod
+    def keys_per_image(cls, **options) -> int:
+        """Keys each training image adds to a queue (1 without one), for scaling K."""
+        return 1
+
+    @classmethod
+    def validate(cls, map_sides: dict[int, int], **options) -> None:
+        """Raise a ValueError naming a bad option before training starts; ``map_sides`` gives the
+        side of each stage's feature map at the run's image size."""
 
     def __init__(self, weight: float = 1.0):
         super().__init__()
@@ -69,7 +94,7 @@ class NoRegularizer(Regularizer):
         super().__init__(weight=0.0)
 
     @classmethod
-    def from_config(cls, cfg, backbone, weight, settings):
+    def build(cls, backbone, weight, settings, **options):
         return cls()
 
     def forward(self, features: StepFeatures) -> torch.Tensor:

@@ -89,10 +89,15 @@ def warmup_iters(scale: RunScale) -> int:
     return round(PAPER_WARMUP_ITERS * scale.steps / PAPER_SCALE.steps)
 
 
-def scaled_settings(scale: RunScale, keys_per_image: int = 1) -> dict:
+@dataclass(frozen=True)
+class RunSettings:
+    """The run-length-dependent settings of one run, as it trains with them."""
+
+    queue_size: int  # K, negatives per stage
+    ema_momentum: float  # m of the EMA heads
+    warmup_iters: int  # steps of the learning-rate warm-up
+
+
+def scaled_settings(scale: RunScale, keys_per_image: int = 1) -> RunSettings:
     """Every run-length-dependent setting of a run of this scale, by the rule above."""
-    return {
-        "queue_size": queue_size(scale, keys_per_image),
-        "ema_momentum": ema_momentum(scale),
-        "warmup_iters": warmup_iters(scale),
-    }
+    return RunSettings(queue_size(scale, keys_per_image), ema_momentum(scale), warmup_iters(scale))

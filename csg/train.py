@@ -1,6 +1,6 @@
 """``python -m csg.train --method csg --dataset digits --epochs 3 ...``: one run from a shell.
 
-Every field of :class:`csg.engine.Config` is a flag (``--stages 3 4``, ``--magnitude none``).
+Every field of :class:`csg.config.Config` is a flag (``--stages 3 4``, ``--magnitude none``).
 Launch with ``torchrun --nproc_per_node N -m csg.train ...`` for data-parallel training.
 """
 
@@ -15,7 +15,8 @@ import typing
 
 import torch.distributed as dist
 
-from .engine import Config, train
+from .config import Config
+from .engine import train
 
 
 def _magnitude(value: str) -> int | str | None:

@@ -1,4 +1,4 @@
-"""Benchmarks (which splits train, select and test) and the views each model sees.
+"""The views each model sees of a training image, and the evaluation transform.
 
 Classification (as the official code): CSG's views are RandAugment(1 op, M) -> Resize
 -> RandomCrop, drawn twice independently, the query view for f_e (and the task loss),
@@ -11,88 +11,13 @@ the same region), and only CSG's key view is colour-jittered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import torch
 from torchvision.transforms import v2
 
 from .augment import TwoViews, rand_augment
-from .data import (
-    BENCHMARKS,
-    CITYSCAPES_CLASSES,
-    DATASET_TASKS,
-    DIGIT_CLASSES,
-    GENERATED,
-    SCENE_CLASSES,
-    VISDA_CLASSES,
-    build_dataset,
-)
-from .profile import generation_sizes
-
-CLASS_NAMES = {
-    "digits": DIGIT_CLASSES,
-    "digit_scenes": SCENE_CLASSES,
-    "visda17": VISDA_CLASSES,
-    "gta5": CITYSCAPES_CLASSES,
-}
-
-
-@dataclass
-class Benchmark:
-    """A synthetic-to-real benchmark: its training split, the held-out synthetic split
-    used for target-free model selection (if any), and the real targets, by report name."""
-
-    name: str
-    task: str
-    train: tuple[str, str]
-    val: tuple[str, str] | None
-    targets: dict[str, tuple[str, str]]
-    root: str | None
-    class_names: tuple[str, ...]
-    real_train: dict[str, str] = field(default_factory=dict)  # target -> split of real training images
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def val_split(self) -> str | None:
-        return "synthetic_val" if self.val else None
-
-    @property
-    def target_splits(self) -> tuple[str, ...]:
-        return tuple(self.targets)
-
-    def dataset(self, split: str, transform=None, **params):
-        """The dataset behind ``train``, ``synthetic_val``, a target's report name, or any
-        other split of the source dataset (e.g. the digits' ``real_train``)."""
-        named = {"train": self.train, "synthetic_val": self.val, **self.targets}
-        name, ds_split = named[split] if split in named else (self.train[0], split)
-        root = None if self.root is None else Path(self.root) / name
-        if name in GENERATED:  # the offline benchmarks: generated into the cache
-            root, params = None, generation_sizes(name) | params
-        return build_dataset(name, ds_split, root=root, transform=transform, **params)
-
-
-def benchmark(name: str, data_root: str | None = None) -> Benchmark:
-    """Look up a benchmark of ``csg.data.BENCHMARKS`` by name ("digits", "digit_scenes", "visda17", "gta5")."""
-    if name not in BENCHMARKS:
-        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(BENCHMARKS)}")
-    spec = BENCHMARKS[name]
-    source = spec["source"][0]
-    # A target is reported by its split's name, or by its dataset's when that differs (GTA5 -> Cityscapes).
-    targets = {(split if ds == source else ds): (ds, split) for ds, split in spec["targets"]}
-    return Benchmark(
-        name,
-        DATASET_TASKS[source],
-        spec["source"],
-        spec["source_val"],
-        targets,
-        data_root,
-        tuple(CLASS_NAMES[source]),
-        dict(spec.get("real_train", {})),
-    )
+from .data import Benchmark
+from .data.joint_transforms import segmentation_train_transform
+from .registry import get_method
 
 
 def _to_tensor(mean, std):
@@ -109,14 +34,12 @@ def train_transform(bench: Benchmark, cfg, backbone):
     size = cfg.image_size
     tensor = _to_tensor(backbone.mean, backbone.std)
     magnitude = cfg.effective_magnitude
-    two_views = cfg.method == "csg" and magnitude is not None
+    two_views = get_method(cfg.method).regularizer.two_views and magnitude is not None
     if bench.task == "classification":
         if magnitude is None:
             return v2.Compose([v2.Resize(size), v2.CenterCrop(size), tensor])
         view = v2.Compose([rand_augment(magnitude), v2.Resize(size), v2.RandomCrop(size), tensor])
         return TwoViews(view) if two_views else view
-    from .data.joint_transforms import segmentation_train_transform
-
     joint = segmentation_train_transform(size)
     jitter = v2.ColorJitter(0.4, 0.4, 0.4, 0.4)  # the official key-view jitter (hue 0.4 too)
 

@@ -22,10 +22,11 @@ import torch
 from PIL import Image
 
 from csg.backbones import build_backbone
+from csg.config import Config
+from csg.data import benchmark
 from csg.data.visda import VISDA_CLASSES
-from csg.engine import Config, train_loader
+from csg.loaders import train_loader
 from csg.records import provenance, write_json
-from csg.views import benchmark
 
 
 def write_renders(root: Path, n: int, size: int, seed: int = 0) -> list[Path]:

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from csg.data import digit_scenes, render
-from csg.engine import resolve_device
 from csg.metrics import coarse_oracle_miou
 from csg.records import provenance, write_json
+from csg.runtime import resolve_device
 
 LAYOUTS = {"3 x 3 grid, 3-6 digits (first design)": (3, (3, 6)), "2 x 2 grid, 1-4 digits": (2, (1, 4))}
 

@@ -21,11 +21,12 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from csg.backbones import build_backbone
-from csg.data import DIGIT_CLASSES, Digits
+from csg.config import Config
+from csg.data import DIGIT_CLASSES, Digits, benchmark
 from csg.data.arrays import ArrayClassificationDataset
-from csg.engine import Config, resolve_device
 from csg.records import provenance, write_json
-from csg.views import benchmark, train_transform
+from csg.runtime import resolve_device
+from csg.views import train_transform
 
 
 class ArrowItems(Dataset):

@@ -1,13 +1,11 @@
 """Claims read the records of both sides, pair them by seed and apply the verdict rule."""
 
-import ast
 import json
-from pathlib import Path
 
 import pytest
 
 from csg import records
-from csg.engine import Config
+from csg.config import Config
 from csg.registry import METHODS
 from csgbook import claims, sweep
 
@@ -118,7 +116,7 @@ def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_targ
     table5 = next(c for c in claims.CLAIMS if c.source == "Table 5")
     scale = claims.SEGMENTATION_SCALE
     assert table5.judge("mnist")["verdict"] == "not defined on mnist"  # digit_scenes has one real target
-    for w, val in zip(claims.SEGMENTATION_GRID, (30, 35, 20)):  # 7.5 wins on synthetic_val
+    for w, val in zip(claims.SEGMENTATION.weight_grid, (30, 35, 20)):  # 7.5 wins on synthetic_val
         results(val, method="csg", weight=w, patch_grid=8, seed=0, **scale)
     for s, (with_csg, without) in enumerate([(35, 30), (33, 31), (36, 30)]):
         if s:
@@ -135,13 +133,13 @@ def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_targ
 def test_sweep_lists_a_chapters_missing_runs_grid_first_then_the_chosen_weight(results):
     seg = claims.SEGMENTATION_SCALE
     names = lambda runs: {(c.method, c.weight, c.seed) for c in runs}  # noqa: E731
-    vanilla = {("vanilla", None, s) for s in claims.SEGMENTATION_SEEDS}
-    grid = {("csg", w, 0) for w in claims.SEGMENTATION_GRID}
+    vanilla = {("vanilla", None, s) for s in claims.SEGMENTATION.seeds}
+    grid = {("csg", w, 0) for w in claims.SEGMENTATION.weight_grid}
     assert names(sweep.needed_runs("07_segmentation")) == grid | vanilla
     everything = sweep.needed_runs("07_segmentation", all_weights=True)
-    assert names(everything) == vanilla | {("csg", w, s) for w in claims.SEGMENTATION_GRID for s in (0, 1, 2)}
+    assert names(everything) == vanilla | {("csg", w, s) for w in claims.SEGMENTATION.weight_grid for s in (0, 1, 2)}
     assert all(c.patch_grid == 8 and c.image_size == seg["image_size"] for c in everything if c.method == "csg")
-    for w, val in zip(claims.SEGMENTATION_GRID, (40, 45, 30)):  # 7.5 wins on synthetic_val
+    for w, val in zip(claims.SEGMENTATION.weight_grid, (40, 45, 30)):  # 7.5 wins on synthetic_val
         results(val, method="csg", weight=w, seed=0, patch_grid=8, **seg)
     assert names(sweep.needed_runs("07_segmentation")) == vanilla | {("csg", 7.5, 1), ("csg", 7.5, 2)}
     for s in (0, 1, 2):
@@ -156,28 +154,3 @@ def test_sweep_reports_each_runs_exit_code_and_keeps_its_log(tmp_path):
     codes = sweep.launch([bad], parallel=1, threads=1, log_dir=tmp_path)
     assert codes == {bad.run_name: 2}
     assert "no_such_dataset" in (tmp_path / f"{bad.run_name}.log").read_text()
-
-
-def _standard_parameters(chapter: str) -> dict:
-    """The values a chapter's parameters cell sets at the standard profile (literals only)."""
-    nb = json.loads((Path(__file__).parents[1] / "book" / f"{chapter}.ipynb").read_text())
-    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    values = {}
-    for node in ast.parse("".join(cell["source"])).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            value = node.value
-            if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "by_profile":
-                value = next(k.value for k in value.keywords if k.arg == "standard")
-            try:
-                values[node.targets[0].id] = ast.literal_eval(value)
-            except ValueError:
-                pass  # a name or a call: not a literal setting
-    return values
-
-
-@pytest.mark.parametrize(
-    "chapter, scale", [("05_ablations", claims.ABLATION_SCALE), ("07_segmentation", claims.SEGMENTATION_SCALE)]
-)
-def test_a_claims_scale_is_its_chapters_standard_parameters(chapter, scale):
-    params = _standard_parameters(chapter)
-    assert {k: params.get(k) for k in scale} == scale

@@ -8,7 +8,7 @@ from PIL import Image
 from torchvision import tv_tensors
 
 import csg.data as data
-from csg.data import DATASET_SPLITS, DatasetNotFoundError, build_dataset
+from csg.data import BENCHMARKS, DATASETS, DatasetNotFoundError, build_dataset
 
 
 def test_unknown_name_and_split_list_accepted_values():
@@ -38,7 +38,7 @@ def test_every_dataset_has_the_shared_item_format(tmp_path):
         image, target = ds[0]
         assert isinstance(image, Image.Image) and image.mode == "RGB"
         assert ds.num_classes == len(ds.class_names)
-        if data.DATASET_TASKS[name] == "classification":
+        if DATASETS[name].task == "classification":
             assert isinstance(target, int) and 0 <= target < ds.num_classes
         else:
             assert isinstance(target, tv_tensors.Mask) and target.dtype == torch.int64
@@ -62,10 +62,62 @@ def test_default_root_comes_from_environment(tmp_path, monkeypatch):
 
 def test_every_listed_split_is_accepted_by_its_class():
     # The registry's split lists and the classes' own lists agree.
-    assert DATASET_SPLITS["digits"] == data.digits.DIGITS_SPLITS
-    assert DATASET_SPLITS["digit_scenes"] == data.digit_scenes.SCENE_SPLITS
-    assert DATASET_SPLITS["visda17"] == ("train", "synthetic_val", "train_full", "validation")
-    assert DATASET_SPLITS["cityscapes"] == ("train", "val")
-    for benchmark in data.BENCHMARKS.values():
-        for name, split in [benchmark["source"], benchmark["source_val"], *benchmark["targets"]]:
-            assert split in DATASET_SPLITS[name]
+    assert DATASETS["digits"].splits == data.digits.DIGITS_SPLITS
+    assert DATASETS["digit_scenes"].splits == data.digit_scenes.SCENE_SPLITS
+    assert DATASETS["visda17"].splits == ("train", "synthetic_val", "train_full", "validation")
+    assert DATASETS["cityscapes"].splits == ("train", "val")
+    for benchmark in BENCHMARKS.values():
+        for name, split in [benchmark.source, benchmark.source_val, *benchmark.targets]:
+            assert split in DATASETS[name].splits
+
+
+def test_a_new_benchmark_is_one_declaration_each_and_trains(tmp_path):
+    # A toy dataset declared where it is defined, its benchmark, then a run by name.
+    from csg.config import Config
+    from csg.data import registry
+    from csg.engine import train
+
+    @registry.register_dataset("toy", task="classification", splits=("train", "real"), class_names=("a", "b"))
+    class Toy(torch.utils.data.Dataset):
+        class_names = ("a", "b")
+
+        def __init__(self, split):
+            self.rng = np.random.default_rng(0 if split == "train" else 1)
+
+        @classmethod
+        def from_split(cls, split, root, transform=None, **params):
+            ds = cls(split)
+            ds.transform = transform
+            return ds
+
+        def __len__(self):
+            return 32
+
+        def __getitem__(self, i):
+            label = i % 2
+            pixels = np.full((32, 32, 3), 200 * label, np.uint8) + self.rng.integers(0, 50, (32, 32, 3), np.uint8)
+            return self.transform(Image.fromarray(pixels)), label
+
+    try:
+        registry.register_benchmark("toy", source=("toy", "train"), targets=(("toy", "real"),))
+        cfg = Config(method="csg", dataset="toy", weights=None, image_size=32, batch_size=8, epochs=1, eval_size=None)
+        record = train(cfg, run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results")).record
+        assert set(record["final"]) == {"real"} and record["class_names"] == ["a", "b"]
+        with pytest.raises(ValueError, match="registered twice"):
+            registry.register_benchmark("toy", source=("toy", "train"), targets=(("toy", "real"),))
+        with pytest.raises(ValueError, match="has no split 'test'"):
+            registry.register_benchmark("toy2", source=("toy", "train"), targets=(("toy", "test"),))
+    finally:
+        registry.BENCHMARKS.pop("toy", None), registry.DATASETS.pop("toy", None)
+
+
+def test_generation_sizes_reach_the_generated_datasets_and_nothing_else(tmp_path, monkeypatch):
+    from csg.data import benchmark
+
+    monkeypatch.setenv("CSG_DATA_DIR", str(tmp_path / "cache"))
+    bench = benchmark("digits", source_images=20, source_val_images=10)
+    assert len(bench.dataset("train")) == 20 and len(bench.dataset("synthetic_val")) == 10
+    with pytest.raises(ValueError, match="visda17 does not take .*source_images.*accepted: none"):
+        benchmark("visda17", source_images=20)
+    with pytest.raises(ValueError, match="digits does not take .*target_images.*accepted: source_images"):
+        benchmark("digits", target_images=20)

@@ -9,8 +9,8 @@ import torch.multiprocessing as mp
 
 from csg.backbones import Frozen, build_backbone
 from csg.contrastive import CSG
-from csg.engine import TrainStep
 from csg.models import Classifier
+from csg.step import TrainStep
 
 BATCH, SIZE = 4, 32
 

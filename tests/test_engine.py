@@ -1,6 +1,7 @@
 """The training engine on the offline benchmark (smoke sizes): every method, records,
 determinism, resume after SIGKILL, bad parameters, and torchrun with 2 processes."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -12,10 +13,14 @@ import pytest
 import torch
 
 from csg import scaling
-from csg.engine import METHODS, Config, train
+from csg.config import Config
+from csg.engine import train
+from csg.registry import METHODS
 
-TINY = dict(
+TINY = dict(  # a tiny run on a tiny generated benchmark
     dataset="digits",
+    source_images=512,
+    source_val_images=128,
     image_size=64,
     batch_size=16,
     train_size=64,
@@ -24,11 +29,6 @@ TINY = dict(
     warmup_iters=2,
     queue_size=256,
 )
-
-
-@pytest.fixture(autouse=True)
-def smoke(monkeypatch):
-    monkeypatch.setenv("CSG_PROFILE", "smoke")
 
 
 def same(a, b) -> bool:
@@ -75,7 +75,7 @@ def test_same_seed_same_numbers_and_another_seed_differs(tmp_path):
 def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_path):
     cfg = TINY | dict(epochs=3, train_size=96, run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"))
     args = [sys.executable, "-m", "csg.train"] + [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
-    env = os.environ | {"CSG_PROFILE": "smoke"}
+    env = dict(os.environ)
     name = Config(**cfg).run_name
     ckpt = tmp_path / "runs" / name / "checkpoint.pt"
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -105,7 +105,7 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
     "kw, match",
     [
         (dict(method="mixup"), "accepted: oracle, vanilla, weight_l2, si, feature_l2, asg, csg"),
-        (dict(dataset="svhn"), "accepted: digits, digit_scenes, visda17, gta5"),
+        (dict(dataset="svhn"), "accepted: digits, digit_scenes, gta5, visda17"),
         (dict(epochs=-1), "epochs must be an integer >= 0"),
         (dict(stages=(3, 5)), r"subset of \{1, 2, 3, 4\}"),
         (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
@@ -135,10 +135,14 @@ def test_a_non_finite_loss_stops_the_run_naming_the_step_and_terms_and_records_i
 
 def test_the_papers_protocol_augments_csg_only():
     from csg.backbones import build_backbone
-    from csg.views import benchmark, train_transform
+    from csg.data import benchmark
+    from csg.views import train_transform
 
-    bench, backbone = benchmark("digits"), build_backbone("efficientnet_lite0", weights=None)
-    image = bench.dataset("train", train_size=64, val_size=16)[0][0]
+    bench, backbone = (
+        benchmark("digits", source_images=64, source_val_images=16),
+        build_backbone("efficientnet_lite0", weights=None),
+    )
+    image = bench.dataset("train")[0][0]
     plain = train_transform(bench, Config(method="vanilla"), backbone)
     assert torch.equal(plain(image), plain(image))  # one deterministic view: resize + centre crop
     torch.manual_seed(0)
@@ -157,7 +161,7 @@ def test_run_length_settings_are_scaled_unless_given(tmp_path):
     from csg.scaling import RunScale, scaled_settings
 
     record = run(tmp_path, method="csg", queue_size=None, warmup_iters=None).record
-    assert record["settings"] == scaled_settings(RunScale(64, 16, 1))
+    assert record["settings"] == dataclasses.asdict(scaled_settings(RunScale(64, 16, 1)))
     literal = run(tmp_path, method="csg", queue_size=65536, ema_momentum=0.999, warmup_iters=100).record
     assert literal["settings"] == {"queue_size": 65536, "ema_momentum": 0.999, "warmup_iters": 100}
 
@@ -166,6 +170,9 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
     result = run(
         tmp_path,
         dataset="digit_scenes",
+        source_images=96,
+        source_val_images=32,
+        target_images=64,
         method="csg",
         patch_grid=2,
         batch_size=4,
@@ -232,16 +239,16 @@ def test_a_default_lambda_given_explicitly_is_the_same_run():
 # The book finds its recorded runs by name. A refactor that changed any of these names would
 # orphan every record under results/ (and retrain, or silently show nothing).
 RECORDED = {
-    "digits-csg-efficientnet_lite0-seed0-c714f9f8": dict(method="csg", weight=0.1),
-    "digits-csg-efficientnet_lite0-seed0-7a05df83": dict(method="csg", weight=1.0),
-    "digits-vanilla-efficientnet_lite0-seed3-a66777d2": dict(method="vanilla", seed=3),
-    "digits-vanilla-efficientnet_lite0-seed1-1ca68ef9": dict(method="vanilla", magnitude=6, seed=1),
-    "digits-oracle-efficientnet_lite0-seed0-c8ef1827": dict(method="oracle"),
-    "digits-csg-efficientnet_lite0-seed1-960c70eb": dict(
+    "digits-csg-efficientnet_lite0-seed0-6ca6e30a": dict(method="csg", weight=0.1),
+    "digits-csg-efficientnet_lite0-seed0-c77067b5": dict(method="csg", weight=1.0),
+    "digits-vanilla-efficientnet_lite0-seed3-eee77cae": dict(method="vanilla", seed=3),
+    "digits-vanilla-efficientnet_lite0-seed1-d8f197db": dict(method="vanilla", magnitude=6, seed=1),
+    "digits-oracle-efficientnet_lite0-seed0-61cfc07a": dict(method="oracle"),
+    "digits-csg-efficientnet_lite0-seed1-4a12cbc3": dict(
         method="csg", magnitude=None, seed=1, train_size=2000, epochs=2
     ),
-    "digits-csg-efficientnet_lite0-seed0-0eb5f634": dict(method="csg", stages=(4,), train_size=2000, epochs=2),
-    "digits-csg-efficientnet_lite0-seed1-499215bb": dict(
+    "digits-csg-efficientnet_lite0-seed0-eff09f7b": dict(method="csg", stages=(4,), train_size=2000, epochs=2),
+    "digits-csg-efficientnet_lite0-seed1-8d7c63eb": dict(
         method="csg", seed=1, queue_size=65536, ema_momentum=0.999, warmup_iters=100, train_size=2000, epochs=2
     ),
 }
@@ -255,16 +262,41 @@ def test_recorded_runs_keep_their_names(name):
     assert (records.RESULTS_DIR / f"{name}.json").exists()
 
 
+def _recorded_configs() -> dict:
+    from csg import records
+
+    return {f.stem: json.loads(f.read_text())["config"] for f in sorted(records.RESULTS_DIR.glob("*.json"))}
+
+
+def test_every_record_is_found_under_the_name_its_configuration_gives():
+    recorded = _recorded_configs()
+    assert len(recorded) > 100
+    assert {name: Config.from_record(c).run_name for name, c in recorded.items()} == {n: n for n in recorded}
+
+
+def test_a_new_option_renames_no_record():
+    # An option whose default changes nothing leaves every name where it is.
+    Extended = dataclasses.make_dataclass("Extended", [("new_option", int, 0)], bases=(Config,))
+    for name, c in _recorded_configs().items():
+        assert Extended.from_record(c).run_name == name
+    assert Extended(new_option=1).run_name != Extended().run_name == Config().run_name
+
+
+def test_only_settings_that_differ_from_their_defaults_name_a_run():
+    from csg.config import IDENTITY_VERSION
+
+    assert Config().identity() == {"identity_version": IDENTITY_VERSION}
+    assert Config(lr=Config().lr, epochs=3, device="cpu", run_dir="/x").identity() == Config().identity()
+    assert Config(epochs=4).identity() == {"identity_version": IDENTITY_VERSION, "epochs": 4}
+    assert Config(source_images=512).run_name != Config().run_name  # a smaller benchmark is another run
+
+
 def test_a_new_method_is_one_class_and_its_registration(tmp_path):
     from csg import registry
     from csg.regularizers import Regularizer
 
     @registry.register_method("stage4_norm", "Stage-4 norm", default_weight=0.5)
     class Stage4Norm(Regularizer):  # a toy method: shrink the last stage's activations
-        @classmethod
-        def from_config(cls, cfg, backbone, weight, settings):
-            return cls(weight)
-
         def forward(self, features):
             return features.student[-1].pow(2).mean()
 

@@ -8,21 +8,19 @@ from csg.scaling import PAPER_SCALE, RunScale, scaled_settings
 
 def test_the_paper_scale_gives_the_papers_values():
     assert PAPER_SCALE.steps == 30 * (152_397 // 32) == 142_860
-    assert scaled_settings(PAPER_SCALE) == {
-        "queue_size": 65_536,
-        "ema_momentum": pytest.approx(0.999, abs=1e-12),
-        "warmup_iters": 100,
-    }
+    paper = scaled_settings(PAPER_SCALE)
+    assert (paper.queue_size, paper.warmup_iters) == (65_536, 100)
+    assert paper.ema_momentum == pytest.approx(0.999, abs=1e-12)
 
 
 def test_the_ratios_hold_at_another_scale():
     small = RunScale(train_images=4000, batch_size=32, epochs=3)  # the book's Table 1 run: 375 steps
     s = scaled_settings(small)
-    assert s["queue_size"] / 4000 == pytest.approx(65_536 / 152_397, abs=1 / 4000)
-    assert s["queue_size"] < 3 * 4000  # smaller than the keys the run produces: the queue fills and turns over
-    horizon = 1 / (1 - s["ema_momentum"])
+    assert s.queue_size / 4000 == pytest.approx(65_536 / 152_397, abs=1 / 4000)
+    assert s.queue_size < 3 * 4000  # smaller than the keys the run produces: the queue fills and turns over
+    horizon = 1 / (1 - s.ema_momentum)
     assert horizon / small.steps == pytest.approx(1000 / 142_860)
-    assert s["warmup_iters"] == 0  # 100 of 142,860 steps is 0.26 of a step here
+    assert s.warmup_iters == 0  # 100 of 142,860 steps is 0.26 of a step here
 
 
 def test_dense_keys_and_tiny_runs():

@@ -21,23 +21,23 @@ import pandas as pd
 import torch
 
 from csg import records
-from csg.engine import Config, load_trained, record_path, train
-from csg.profile import current_profile, is_smoke
-from csg.registry import DECADES, METHODS
+from csg.checkpoints import load_trained
+from csg.config import Config
+from csg.data import Benchmark
+from csg.engine import train
+from csg.records import record_path
+from csg.registry import METHODS
+from csg.runtime import resolve_device
 
-SMOKE = {
-    "digits": dict(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
-    "digit_scenes": dict(image_size=64, batch_size=4, train_size=8, eval_size=4, epochs=1),
-}
+from .profile import current_profile, is_smoke
+from .scales import SMOKE_GENERATION, SMOKE_SIZES
+
 _SMOKE_DIR = None
-# λ of every regularised method is chosen the same way: each value of its grid (the registry's
-# decades, csg.registry) is run at the selection seed, and the best on held-out *synthetic* images
-# is kept; never a real target.
-WEIGHT_GRID = DECADES
+# λ of every regularised method is chosen the same way: each value of its grid (the registry's,
+# csg.registry) is run at the selection seed, and the best on held-out *synthetic* images is kept;
+# never a real target.
 REGULARIZED = tuple(name for name, method in METHODS.items() if method.regularized)
 SELECTION_SEED = 0
-TABLE1_SEEDS = (0, 1, 2, 3, 4)
-ABLATION_SEEDS = (0, 1, 2)
 
 
 # A chapter's papermill parameters that are run settings (fields of csg.engine.Config).
@@ -71,11 +71,20 @@ def smoke_dir() -> Path:
 
 
 def config(**params) -> Config:
-    """A run's configuration: the engine's defaults (smoke: tiny sizes), then ``params``."""
+    """A run's configuration: the engine's defaults, then ``params``. In the smoke profile the
+    defaults are tiny runs on tiny generated benchmarks (csgbook.scales), written to a temporary
+    folder; the benchmark's sizes are part of the run's name, so a smoke run never takes a
+    standard run's name."""
     if not is_smoke():
         return Config(**params)
-    sizes = SMOKE.get(params.get("dataset", "digits"), {})
-    return Config(**sizes | params | dict(run_dir=str(smoke_dir() / "runs"), results_dir=str(smoke_dir() / "results")))
+    dataset = params.get("dataset", "digits")
+    smoke = SMOKE_SIZES.get(dataset, {}) | SMOKE_GENERATION.get(dataset, {})
+    return Config(**smoke | params | dict(run_dir=str(smoke_dir() / "runs"), results_dir=str(smoke_dir() / "results")))
+
+
+def benchmark(**params) -> Benchmark:
+    """The benchmark of the run ``params`` describe, at the active profile's sizes."""
+    return config(**params).benchmark()
 
 
 def run(gpus: int = 1, **params) -> dict:
@@ -111,8 +120,6 @@ def run(gpus: int = 1, **params) -> dict:
 def show_provenance(device="auto", cfg: Config | None = None, **facts) -> None:
     """Print where a chapter's stored outputs came from: profile, device, versions, commit and date,
     any ``facts`` given (e.g. ``seeds=...``), and the run configuration ``cfg`` without its paths."""
-    from csg.engine import resolve_device
-
     info = records.provenance(device if isinstance(device, torch.device) else resolve_device(device))
     print(f"profile: {current_profile()}   device: {info['device']}   torch {info['versions']['torch']}")
     print(f"commit: {info['git_commit']}   date: {info['date']}")
@@ -130,8 +137,6 @@ def measures_dir() -> Path:
 def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
     """Record a measurement made from trained runs (e.g. an attention share per seed), with
     the records it was measured on and its provenance, as ``measures/<name>.json``."""
-    from csg.engine import resolve_device
-
     return records.write_json(
         measures_dir() / f"{name}.json",
         {
@@ -182,11 +187,11 @@ def trained_model(**params):
 
 def target_features(model, split: str, **params):
     """Globally pooled last-stage features of ``model`` on one evaluation split, (N, C)."""
-    from csg.engine import eval_loader, evaluate, resolve_device
-    from csg.views import benchmark
+    from csg.evaluation import evaluate
+    from csg.loaders import eval_loader
 
     cfg = config(**params)
-    bench = benchmark(cfg.dataset, cfg.data_root)
+    bench = cfg.benchmark()
     loader = eval_loader(bench, cfg, model.backbone, split)
     device = resolve_device(cfg.device)
     return evaluate(model.to(device), loader, bench.task, bench.num_classes, device)["features"]

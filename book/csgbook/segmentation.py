@@ -10,8 +10,11 @@ import torch
 from torch import nn
 
 from csg import metrics
-from csg.engine import Config, build_model, subset
-from csg.views import Benchmark, eval_transform
+from csg.config import Config
+from csg.data import Benchmark
+from csg.loaders import subset
+from csg.step import build_model
+from csg.views import eval_transform
 
 from . import viz
 

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from csg import records
-from csg.engine import Config, record_path
+from csg.config import Config
+from csg.records import record_path
 from csg.train import command
 
 from .claims import CHOSEN, CLAIMS, resolve
@@ -61,7 +62,7 @@ def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Confi
 def launch(runs: list[Config], parallel: int, threads: int, log_dir: Path) -> dict[str, int]:
     """Train ``runs``, ``parallel`` at a time with ``threads`` CPU threads each; {run name: exit code}."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"OMP_NUM_THREADS": str(threads), "CSG_PROFILE": "standard"}
+    env = os.environ | {"OMP_NUM_THREADS": str(threads)}
     waiting, active, codes = list(runs), {}, {}
     while waiting or active:
         while waiting and len(active) < parallel:

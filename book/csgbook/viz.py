@@ -209,7 +209,7 @@ def plot_feature_circle(ax, features, title: str) -> float:
     empty panel, for fewer than two features)."""
     from sklearn.decomposition import PCA
 
-    from csg.engine import hse
+    from csg.metrics import hse
 
     f = torch.as_tensor(features)
     f = F.normalize(f[f.abs().sum(1) > 0], dim=1)

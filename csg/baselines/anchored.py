@@ -18,7 +18,7 @@ class AnchoredToImageNet(Regularizer):
     """
 
     @classmethod
-    def from_config(cls, cfg, backbone, weight, settings):
+    def build(cls, backbone, weight, settings, **options):
         return cls(backbone, weight)
 
     def __init__(self, student_backbone: nn.Module, weight: float):

@@ -30,7 +30,7 @@ class ASGDistillation(Regularizer):
     needs_teacher = True
 
     @classmethod
-    def from_config(cls, cfg, backbone, weight, settings):
+    def build(cls, backbone, weight, settings, **options):
         return cls(backbone.imagenet_classifier, weight)
 
     def __init__(self, imagenet_classifier: nn.Module | None, weight: float, temperature: float = 1.0):

@@ -27,10 +27,6 @@ class FeatureL2(Regularizer):
 
     needs_teacher = True
 
-    @classmethod
-    def from_config(cls, cfg, backbone, weight, settings):
-        return cls(weight)
-
     def __init__(self, weight: float, stage: int = 4):
         super().__init__(weight)
         if stage not in (1, 2, 3, 4):

@@ -14,7 +14,8 @@ Item formats (the same for real and offline datasets):
     segmentation    (PIL RGB image, tv_tensors.Mask (H, W) int64, 255 = ignore);
                     ``transform(image, mask)`` -- see :mod:`csg.data.joint_transforms`
 
-Switch datasets with one parameter through :func:`build_dataset`.
+Switch datasets with one parameter through :func:`build_dataset`; each dataset and benchmark
+is declared once, beside its class (:mod:`csg.data.registry`).
 """
 
 from .arrays import ArrayClassificationDataset, ArraySegmentationDataset
@@ -25,18 +26,28 @@ from .digits import DIGIT_CLASSES, Digits
 from .gta5 import GTA5
 from .joint_transforms import RandomScale, as_mask, segmentation_tensor_transform, segmentation_train_transform
 from .labels import CITYSCAPES_CLASSES, IGNORE_INDEX, label_ids_to_train_ids
-from .registry import BENCHMARKS, DATASET_SPLITS, DATASET_TASKS, GENERATED, build_dataset
+from .registry import (
+    BENCHMARKS,
+    DATASETS,
+    GENERATION_OPTIONS,
+    Benchmark,
+    benchmark,
+    build_dataset,
+    get_dataset,
+    register_benchmark,
+    register_dataset,
+)
 from .visda import VISDA_CLASSES, VisDA17
 
 __all__ = [
     "ArrayClassificationDataset",
     "ArraySegmentationDataset",
     "BENCHMARKS",
-    "GENERATED",
+    "Benchmark",
+    "DATASETS",
+    "GENERATION_OPTIONS",
     "CITYSCAPES_CLASSES",
     "Cityscapes",
-    "DATASET_SPLITS",
-    "DATASET_TASKS",
     "DIGIT_CLASSES",
     "DatasetFormatError",
     "DatasetNotFoundError",
@@ -49,7 +60,11 @@ __all__ = [
     "VISDA_CLASSES",
     "VisDA17",
     "as_mask",
+    "benchmark",
     "build_dataset",
+    "get_dataset",
+    "register_benchmark",
+    "register_dataset",
     "default_cache_dir",
     "default_data_root",
     "label_ids_to_train_ids",

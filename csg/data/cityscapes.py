@@ -28,6 +28,7 @@ from .labels import (
     label_ids_to_train_ids,
     unknown_label_ids,
 )
+from .registry import register_dataset
 
 CITYSCAPES_SPLITS = ("train", "val")
 CITYSCAPES_SOURCE = (
@@ -41,6 +42,7 @@ CITYSCAPES_LAYOUT = (
 _IMAGE_SUFFIX = "_leftImg8bit.png"
 
 
+@register_dataset("cityscapes", task="segmentation", splits=CITYSCAPES_SPLITS, class_names=CITYSCAPES_CLASSES)
 class Cityscapes(Dataset):
     """Cityscapes fine annotations as 19-class train-ID maps; items are ``(image, mask)``.
 
@@ -58,6 +60,10 @@ class Cityscapes(Dataset):
     num_classes = NUM_CITYSCAPES_CLASSES
     class_names = CITYSCAPES_CLASSES
     ignore_index = IGNORE_INDEX
+
+    @classmethod
+    def from_split(cls, split, root, transform=None, **params):
+        return cls(root, split=split, transform=transform, **params)
 
     def __init__(
         self, root: str | Path, split: str = "val", transform: Callable | None = None, strict_labels: bool = False

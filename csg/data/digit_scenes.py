@@ -56,6 +56,7 @@ from .digits import (
     STROKE_PROBS,
     _start_methods,
 )
+from .registry import register_benchmark, register_dataset
 
 SCENE_CLASSES = ("background",) + tuple(str(d) for d in range(10))
 SCENE_SPLITS = ("train", "synthetic_val", "real_train", "mnistm")
@@ -201,6 +202,14 @@ def generate_real_scenes(
     return render_real_scenes(n, image_size, rng, digits[idx], labels[idx])
 
 
+@register_dataset(
+    "digit_scenes",
+    task="segmentation",
+    splits=SCENE_SPLITS,
+    class_names=SCENE_CLASSES,
+    generated=True,
+    generation={"source_images": "train_size", "source_val_images": "val_size", "target_images": "real_size"},
+)
 class DigitScenes(ArraySegmentationDataset):
     """One split of the offline segmentation benchmark; items ``(PIL image, Mask)``.
 
@@ -216,6 +225,10 @@ class DigitScenes(ArraySegmentationDataset):
 
     ``.images`` uint8 (N, S, S, 3) and ``.labels`` uint8 (N, S, S) are memory-mapped.
     """
+
+    @classmethod
+    def from_split(cls, split, root, transform=None, **params):
+        return cls(split, cache_dir=root, transform=transform, **params)
 
     def __init__(
         self,
@@ -247,3 +260,11 @@ class DigitScenes(ArraySegmentationDataset):
         images, labels, meta = generated_arrays("digit_scenes", split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, SCENE_CLASSES, transform=transform, meta=meta)
         self.split = split
+
+
+register_benchmark(
+    "digit_scenes",
+    source=("digit_scenes", "train"),
+    source_val=("digit_scenes", "synthetic_val"),
+    targets=(("digit_scenes", "mnistm"),),
+)

@@ -32,6 +32,7 @@ import numpy as np
 from . import real_digits, render
 from .arrays import ArrayClassificationDataset
 from .cache import generated_arrays
+from .registry import register_benchmark, register_dataset
 
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 DIGITS_SPLITS = ("train", "synthetic_val", "real_train", "real_train_mnistm", "mnist", "mnistm")
@@ -195,6 +196,14 @@ def real_digit_arrays(
     return real_digits.mnistm_blend(grey, patches), labels[idx].copy()
 
 
+@register_dataset(
+    "digits",
+    task="classification",
+    splits=DIGITS_SPLITS,
+    class_names=DIGIT_CLASSES,
+    generated=True,
+    generation={"source_images": "train_size", "source_val_images": "val_size"},
+)
 class Digits(ArrayClassificationDataset):
     """One split of the offline digit benchmark; items ``(PIL RGB image, int label)``.
 
@@ -215,6 +224,10 @@ class Digits(ArrayClassificationDataset):
     ``.images`` (uint8 N x S x S x 3) and ``.labels`` (int64 N) are memory-mapped from
     the cache; ``.meta`` holds the parameters and the generation time.
     """
+
+    @classmethod
+    def from_split(cls, split, root, transform=None, **params):
+        return cls(split, cache_dir=root, transform=transform, **params)
 
     def __init__(
         self,
@@ -244,3 +257,12 @@ class Digits(ArrayClassificationDataset):
         images, labels, meta = generated_arrays("digits", split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, DIGIT_CLASSES, transform=transform, meta=meta)
         self.split = split
+
+
+register_benchmark(
+    "digits",
+    source=("digits", "train"),
+    source_val=("digits", "synthetic_val"),
+    targets=(("digits", "mnist"), ("digits", "mnistm")),
+    real_train={"mnist": "real_train", "mnistm": "real_train_mnistm"},
+)

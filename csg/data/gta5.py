@@ -24,9 +24,11 @@ from pathlib import Path
 from PIL import Image
 from torch.utils.data import Dataset
 
+from . import cityscapes  # noqa: F401  (registers the benchmark's target first)
 from .common import DatasetFormatError, DatasetNotFoundError, open_rgb, read_label_indices, require_dir
 from .joint_transforms import as_mask
 from .labels import CITYSCAPES_CLASSES, IGNORE_INDEX, NUM_CITYSCAPES_CLASSES, label_ids_to_train_ids, unknown_label_ids
+from .registry import register_benchmark, register_dataset
 
 GTA5_SOURCE = "https://download.visinf.tu-darmstadt.de/data/from_games/ (data/fetch_gta5.sh)"
 GTA5_LAYOUT = (
@@ -68,6 +70,10 @@ def parse_split_list(list_file: Path) -> list[str]:
     return names
 
 
+GTA5_SPLITS = ("all", "train", "val", "test")
+
+
+@register_dataset("gta5", task="segmentation", splits=GTA5_SPLITS, class_names=CITYSCAPES_CLASSES)
 class GTA5(Dataset):
     """GTA5 frames with 19-class train-ID label maps; items are ``(image, mask)``.
 
@@ -90,6 +96,13 @@ class GTA5(Dataset):
     num_classes = NUM_CITYSCAPES_CLASSES
     class_names = CITYSCAPES_CLASSES
     ignore_index = IGNORE_INDEX
+
+    @classmethod
+    def from_split(cls, split, root, transform=None, **params):
+        """``all``: every frame; ``train``/``val``/``test``: the split list ``<root>/<split>.txt``
+        (written by ``data/fetch_gta5.sh``)."""
+        split_list = None if split == "all" else Path(root) / f"{split}.txt"
+        return cls(root, split_list=split_list, transform=transform, **params)
 
     def __init__(
         self,
@@ -149,3 +162,6 @@ class GTA5(Dataset):
         if self.transform is not None:
             return self.transform(image, mask)
         return image, mask
+
+
+register_benchmark("gta5", source=("gta5", "train"), source_val=("gta5", "val"), targets=(("cityscapes", "val"),))

@@ -1,108 +1,200 @@
-"""One entry point to every dataset: ``build_dataset(name, split, root=None, ...)``.
+"""One registry of datasets and benchmarks: each declares itself once, where it is defined.
 
-The engine and the book switch benchmarks with the one ``name`` parameter:
+A dataset is a class decorated with ``@register_dataset``: its name, task, splits, class
+names, whether it is generated offline (into the cache folder) and which of its size
+parameters a run may set (``generation``: a run option -> the class's own parameter).
+It opens a split with its ``from_split(split, root, transform, **params)`` classmethod.
+A benchmark (``register_benchmark``) names the splits that train, select and test::
 
-============== ============== ========================================= ====================
-name           task           splits                                    root
-============== ============== ========================================= ====================
-digits         classification train, synthetic_val, real_train,         cache folder
-                              real_train_mnistm, mnist, mnistm
-digit_scenes   segmentation   train, synthetic_val, real_train, mnistm   cache folder
-visda17        classification train, synthetic_val, train_full,          ``<data_root>/visda17``
-                              validation
-gta5           segmentation   all, train, val, test                     ``<data_root>/gta5``
-cityscapes     segmentation   train, val                                ``<data_root>/cityscapes``
-============== ============== ========================================= ====================
+    @register_dataset("my_digits", task="classification", splits=("train", "real"), class_names=CLASSES)
+    class MyDigits(Dataset):
+        @classmethod
+        def from_split(cls, split, root, transform=None, **params): ...
 
-``root`` is the dataset's own folder. When it is ``None``: the offline benchmarks use
-the cache folder (``$CSG_DATA_DIR`` or ``<repo>/data/cache``), the real datasets
-``<data_root>/<name>`` with ``data_root`` = ``$CSG_DATA_ROOT`` or ``<repo>/data``.
-For GTA5, ``all`` is every frame and ``train``/``val``/``test`` read the split list
-``<root>/<split>.txt`` (written by ``data/fetch_gta5.sh``).
+    register_benchmark("my_digits", source=("my_digits", "train"), targets=(("my_digits", "real"),))
+
+The engine, the book and the command line find both by name: ``build_dataset(name, split)``
+and ``benchmark(name)``. ``root`` is the dataset's own folder; when it is ``None`` the
+generated datasets use the cache folder (``$CSG_DATA_DIR`` or ``<repo>/data/cache``), the
+real ones ``<data_root>/<name>`` with ``data_root`` = ``$CSG_DATA_ROOT`` or ``<repo>/data``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from .cityscapes import CITYSCAPES_SPLITS, Cityscapes
 from .common import default_data_root
-from .digit_scenes import SCENE_SPLITS, DigitScenes
-from .digits import DIGITS_SPLITS, Digits
-from .gta5 import GTA5
-from .visda import VISDA_SPLITS, VisDA17
 
-GTA5_SPLITS = ("all", "train", "val", "test")
-# The offline benchmarks: generated from what the package registries ship, into the cache folder.
-GENERATED = ("digits", "digit_scenes")
+# The run options that size a generated benchmark (fields of csg.config.Config); None leaves
+# the dataset's own default. They count in a run's identity: a smaller benchmark is another run.
+GENERATION_OPTIONS = ("source_images", "source_val_images", "target_images")
 
-DATASET_SPLITS: dict[str, tuple[str, ...]] = {
-    "digits": DIGITS_SPLITS,
-    "digit_scenes": SCENE_SPLITS,
-    "visda17": VISDA_SPLITS,
-    "gta5": GTA5_SPLITS,
-    "cityscapes": CITYSCAPES_SPLITS,
-}
-DATASET_TASKS: dict[str, str] = {
-    "digits": "classification",
-    "digit_scenes": "segmentation",
-    "visda17": "classification",
-    "gta5": "segmentation",
-    "cityscapes": "segmentation",
-}
-# Source and target splits of each syn-to-real benchmark, for code that wants to be
-# told only the benchmark's name. The first target is the headline one. "real_train"
-# names, per target, a split of real images from the target's domain, for a model
-# trained on real images (the paper's Sec. 2); a benchmark without one has none.
-BENCHMARKS: dict[str, dict] = {
-    "digits": {
-        "source": ("digits", "train"),
-        "source_val": ("digits", "synthetic_val"),
-        "targets": (("digits", "mnist"), ("digits", "mnistm")),
-        "real_train": {"mnist": "real_train", "mnistm": "real_train_mnistm"},
-    },
-    "digit_scenes": {
-        "source": ("digit_scenes", "train"),
-        "source_val": ("digit_scenes", "synthetic_val"),
-        "targets": (("digit_scenes", "mnistm"),),
-    },
-    "visda17": {
-        "source": ("visda17", "train"),
-        "source_val": ("visda17", "synthetic_val"),
-        "targets": (("visda17", "validation"),),
-    },
-    "gta5": {"source": ("gta5", "train"), "source_val": ("gta5", "val"), "targets": (("cityscapes", "val"),)},
-}
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    cls: type  # opens a split: cls.from_split(split, root, transform, **params)
+    task: str  # "classification" or "segmentation"
+    splits: tuple[str, ...]
+    class_names: tuple[str, ...]
+    generated: bool  # generated offline into the cache folder (True) or read from a real dataset's folder
+    generation: Mapping[str, str]  # run option (GENERATION_OPTIONS) -> the class's size parameter
+
+
+DATASETS: dict[str, DatasetSpec] = {}
+
+
+def register_dataset(name, *, task, splits, class_names, generated=False, generation=None):
+    """Class decorator: register a dataset class as ``name``."""
+
+    def register(cls: type) -> type:
+        if name in DATASETS:
+            raise ValueError(f"dataset {name!r} is registered twice")
+        if task not in ("classification", "segmentation"):
+            raise ValueError(f"task must be 'classification' or 'segmentation', got {task!r}")
+        unknown = set(generation or {}) - set(GENERATION_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown generation options {sorted(unknown)}; accepted: {GENERATION_OPTIONS}")
+        DATASETS[name] = DatasetSpec(
+            name, cls, task, tuple(splits), tuple(class_names), generated, dict(generation or {})
+        )
+        return cls
+
+    return register
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(DATASETS)}")
+    return DATASETS[name]
 
 
 def build_dataset(
     name: str, split: str, root: str | Path | None = None, transform: Callable | None = None, **params
 ) -> Dataset:
-    """Build split ``split`` of dataset ``name``.
+    """Split ``split`` of dataset ``name``.
 
     ``transform`` is applied to the image (classification) or jointly as
     ``transform(image, mask)`` (segmentation). Extra ``params`` go to the dataset class
     (e.g. ``seed``, ``image_size``, ``train_size`` for the offline benchmarks;
-    ``strict_labels`` for GTA5/Cityscapes). Every returned dataset has
-    ``num_classes`` and ``class_names``; segmentation ones also ``ignore_index``.
+    ``strict_labels`` for GTA5/Cityscapes). Every returned dataset has ``num_classes``
+    and ``class_names``; segmentation ones also ``ignore_index``.
     """
-    if name not in DATASET_SPLITS:
-        raise ValueError(f"unknown dataset {name!r}; accepted: {tuple(DATASET_SPLITS)}")
-    if split not in DATASET_SPLITS[name]:
-        raise ValueError(f"{name}: unknown split {split!r}; accepted: {DATASET_SPLITS[name]}")
+    spec = get_dataset(name)
+    if split not in spec.splits:
+        raise ValueError(f"{name}: unknown split {split!r}; accepted: {spec.splits}")
+    if root is None and not spec.generated:
+        root = default_data_root() / name
+    return spec.cls.from_split(split, root, transform, **params)
 
-    if name == "digits":
-        return Digits(split, cache_dir=root, transform=transform, **params)
-    if name == "digit_scenes":
-        return DigitScenes(split, cache_dir=root, transform=transform, **params)
 
-    root = Path(root) if root is not None else default_data_root() / name
-    if name == "visda17":
-        return VisDA17(root, split=split, transform=transform, **params)
-    if name == "cityscapes":
-        return Cityscapes(root, split=split, transform=transform, **params)
-    split_list = None if split == "all" else root / f"{split}.txt"
-    return GTA5(root, split_list=split_list, transform=transform, **params)
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A synthetic-to-real benchmark: the training split, the held-out synthetic split used for
+    target-free model selection (None: none), and the real targets as (dataset, split) pairs, the
+    headline one first. ``real_train`` names, per target, a split of real images from the
+    target's domain, for a model trained on real images (the paper's Sec. 2)."""
+
+    name: str
+    source: tuple[str, str]
+    source_val: tuple[str, str] | None
+    targets: tuple[tuple[str, str], ...]
+    real_train: Mapping[str, str] = field(default_factory=dict)
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {}
+
+
+def register_benchmark(name, *, source, targets, source_val=None, real_train=None) -> BenchmarkSpec:
+    """Declare the benchmark ``name`` (its datasets must be registered first)."""
+    if name in BENCHMARKS:
+        raise ValueError(f"benchmark {name!r} is registered twice")
+    for ds, split in [source, *([source_val] if source_val else []), *targets]:
+        if split not in get_dataset(ds).splits:
+            raise ValueError(f"benchmark {name!r}: {ds} has no split {split!r}; accepted: {get_dataset(ds).splits}")
+    spec = BenchmarkSpec(name, tuple(source), source_val and tuple(source_val), tuple(targets), dict(real_train or {}))
+    BENCHMARKS[name] = spec
+    return spec
+
+
+@dataclass
+class Benchmark:
+    """A registered benchmark bound to its data: the real datasets' folder and the sizes its
+    generated datasets are generated at. Splits are named for reports: ``train``,
+    ``synthetic_val`` and each target's name (its split's, or its dataset's when that
+    differs from the source's: GTA5 -> ``cityscapes``)."""
+
+    spec: BenchmarkSpec
+    root: str | None = None
+    generation: dict = field(default_factory=dict)  # run option (GENERATION_OPTIONS) -> size
+
+    def __post_init__(self):
+        source = self.source
+        unknown = {k for k, v in self.generation.items() if v is not None} - set(source.generation)
+        if unknown:
+            accepted = ", ".join(source.generation) or "none (it is not generated)"
+            raise ValueError(f"{self.name} does not take {sorted(unknown)}; accepted: {accepted}")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def source(self) -> DatasetSpec:
+        return get_dataset(self.spec.source[0])
+
+    @property
+    def task(self) -> str:
+        return self.source.task
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.source.class_names
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def targets(self) -> dict[str, tuple[str, str]]:
+        return {(split if ds == self.source.name else ds): (ds, split) for ds, split in self.spec.targets}
+
+    @property
+    def val_split(self) -> str | None:
+        return "synthetic_val" if self.spec.source_val else None
+
+    @property
+    def target_splits(self) -> tuple[str, ...]:
+        return tuple(self.targets)
+
+    @property
+    def real_train(self) -> Mapping[str, str]:
+        return self.spec.real_train
+
+    def dataset(self, split: str, transform=None, **params):
+        """The dataset behind ``train``, ``synthetic_val``, a target's report name, or any
+        other split of the source dataset (e.g. the digits' ``real_train``)."""
+        named = {"train": self.spec.source, "synthetic_val": self.spec.source_val, **self.targets}
+        name, ds_split = named[split] if split in named else (self.source.name, split)
+        spec = get_dataset(name)
+        if spec.generated:
+            root = None  # the cache folder
+            sizes = {
+                spec.generation[k]: v for k, v in self.generation.items() if v is not None and k in spec.generation
+            }
+            params = sizes | params
+        else:
+            root = None if self.root is None else Path(self.root) / name
+        return build_dataset(name, ds_split, root=root, transform=transform, **params)
+
+
+def benchmark(name: str, data_root: str | None = None, **generation) -> Benchmark:
+    """The registered benchmark ``name`` ("digits", "digit_scenes", "visda17", "gta5"), its real
+    data under ``data_root``, its generated datasets at the sizes ``generation`` gives."""
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(BENCHMARKS)}")
+    return Benchmark(BENCHMARKS[name], data_root, dict(generation))

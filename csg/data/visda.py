@@ -20,6 +20,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from .common import DatasetFormatError, DatasetNotFoundError, open_rgb, require_dir
+from .registry import register_benchmark, register_dataset
 
 VISDA_CLASSES = (
     "aeroplane",
@@ -87,6 +88,7 @@ def held_out_indices(n: int) -> list[int]:
     return sorted(np.random.default_rng(HELD_OUT_SEED).permutation(n)[:count].tolist())
 
 
+@register_dataset("visda17", task="classification", splits=VISDA_SPLITS, class_names=VISDA_CLASSES)
 class VisDA17(Dataset):
     """VisDA-2017 classification split; items are ``(image, label)``.
 
@@ -103,6 +105,10 @@ class VisDA17(Dataset):
 
     num_classes = len(VISDA_CLASSES)
     class_names = VISDA_CLASSES
+
+    @classmethod
+    def from_split(cls, split, root, transform=None, **params):
+        return cls(root, split=split, transform=transform, **params)
 
     def __init__(self, root: str | Path, split: str = "train", transform: Callable | None = None):
         if split not in VISDA_SPLITS:
@@ -138,3 +144,11 @@ class VisDA17(Dataset):
         if self.transform is not None:
             image = self.transform(image)
         return image, label
+
+
+register_benchmark(
+    "visda17",
+    source=("visda17", "train"),
+    source_val=("visda17", "synthetic_val"),
+    targets=(("visda17", "validation"),),
+)

@@ -1,11 +1,11 @@
-"""Run profiles: how big a run is, chosen by the environment variable ``CSG_PROFILE``.
+"""The book's profiles: how big a chapter's runs are, chosen by the environment variable ``CSG_PROFILE``.
 
 ``standard`` (the default) runs the offline benchmark at a scale where methods separate;
 ``smoke`` shrinks every chapter so the whole book executes on a 2-core CPU in minutes
 (the tests set it). Smoke numbers are meaningless and never presented as results.
-Chapters pick their parameter values with :func:`by_profile`::
-
-    epochs = by_profile(standard=30, smoke=1)
+The library never reads the profile: a chapter's sizes at each profile are in
+:mod:`csgbook.scales`, and a run's configuration states them, so a smoke run never carries
+a standard run's name.
 """
 
 from __future__ import annotations
@@ -31,18 +31,6 @@ def current_profile() -> str:
 def by_profile(*, standard, smoke):
     """Return the value given for the active profile: ``by_profile(standard=30, smoke=1)``."""
     return {"standard": standard, "smoke": smoke}[current_profile()]
-
-
-# Sizes the offline benchmarks are generated at in the smoke profile (standard: the datasets' own).
-SMOKE_GENERATION = {
-    "digits": {"train_size": 512, "val_size": 128},
-    "digit_scenes": {"train_size": 96, "val_size": 32, "real_size": 64},
-}
-
-
-def generation_sizes(dataset: str) -> dict:
-    """Parameters that shrink a generated benchmark in the smoke profile ({} otherwise)."""
-    return SMOKE_GENERATION.get(dataset, {}) if is_smoke() else {}
 
 
 def is_smoke() -> bool:

@@ -1,6 +1,6 @@
 import pytest
 
-from csg.profile import by_profile, current_profile
+from csgbook.profile import by_profile, current_profile
 
 
 @pytest.mark.parametrize(

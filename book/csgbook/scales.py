@@ -1,0 +1,94 @@
+"""Each chapter's scale, in one place: its run sizes, seeds and λ grid at each profile.
+
+A chapter's parameters cell reads its scale from here (``chapter_scale("05_ablations")``), and
+so do the claims its runs decide (:mod:`csgbook.claims`, at the standard profile), so the two
+cannot drift apart. Standard sizes are stated in full, the engine's defaults included; a
+run's name hashes only what differs from the defaults, so stating them renames nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from csg.config import Config
+from csg.registry import DECADES
+
+from .profile import current_profile
+
+RUN_SIZES = ("image_size", "batch_size", "train_size", "eval_size", "epochs", "lr")
+_ENGINE = Config()
+
+
+def engine_sizes(**changes) -> dict:
+    """The engine's default run sizes (csg.config.Config), with ``changes``."""
+    return {k: getattr(_ENGINE, k) for k in RUN_SIZES} | changes
+
+
+# The smoke profile: tiny runs on tiny generated benchmarks, so that the whole book executes
+# in minutes on 2 cores (numbers meaningless, never shown as results).
+SMOKE_SIZES = {
+    "digits": engine_sizes(image_size=64, batch_size=16, train_size=64, eval_size=32, epochs=1),
+    "digit_scenes": engine_sizes(image_size=64, batch_size=4, train_size=8, eval_size=4, epochs=1),
+}
+SMOKE_GENERATION = {  # csg.data.GENERATION_OPTIONS of the smoke profile's generated benchmarks
+    "digits": dict(source_images=512, source_val_images=128),
+    "digit_scenes": dict(source_images=96, source_val_images=32, target_images=64),
+}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A chapter's runs at one profile: run sizes (fields of csg.config.Config, read as
+    attributes: ``scale.epochs``), seeds, λ grid, and the images it measures beyond its runs."""
+
+    run: Mapping
+    seeds: tuple[int, ...]
+    weight_grid: tuple[float, ...] = ()
+    measured_images: int | None = None
+
+    def __getattr__(self, name):
+        if name in RUN_SIZES:
+            return self.run[name]
+        raise AttributeError(name)
+
+
+TABLE1_SEEDS = (0, 1, 2, 3, 4)
+ABLATION_SEEDS = (0, 1, 2)
+SEGMENTATION_GRID = (0.75, 7.5, 75.0)  # decades around the paper's λ = 75
+
+STANDARD = {
+    # Sec. 2's models: plain fine-tuning on as many images as the real training split holds (the
+    # paper's footnote: the real and the synthetic model see the same number of images).
+    "01_motivating_example": Scale(engine_sizes(train_size=1000), (0, 1, 2)),
+    "04_visda": Scale(engine_sizes(), TABLE1_SEEDS, DECADES),
+    # The ablations run at half of Table 1's scale (2,000 images, 2 epochs).
+    "05_ablations": Scale(engine_sizes(train_size=2000, epochs=2), ABLATION_SEEDS),
+    # Chapter 04's runs, so that it reuses their trained models.
+    "06_attention": Scale(engine_sizes(), (0, 1, 2), DECADES, measured_images=500),
+    # 2,000 steps of 8 crops of 128 px (a 16 x 16 map, which the paper's 8 x 8 patch grid tiles),
+    # mIoU on 200 scenes per split. From the trials on synthetic_val (results/segmentation_schedule/):
+    # lr 0.03 learns fastest of 0.1, 0.03 and 0.01, and the baseline needed 2,000 steps (at 96 px)
+    # to reach 40 % there.
+    "07_segmentation": Scale(
+        engine_sizes(image_size=128, batch_size=8, train_size=4000, eval_size=200, epochs=4, lr=0.03),
+        ABLATION_SEEDS,
+        SEGMENTATION_GRID,
+    ),
+}
+SMOKE = {
+    # all of the smoke split (train_size None), as the standard chapter trains on all of real_train
+    "01_motivating_example": Scale(SMOKE_SIZES["digits"] | dict(train_size=None), (0,)),
+    "04_visda": Scale(SMOKE_SIZES["digits"], (0, 1), (0.1, 1.0)),
+    "05_ablations": Scale(SMOKE_SIZES["digits"], (0, 1)),
+    "06_attention": Scale(SMOKE_SIZES["digits"], (0, 1), (0.1, 1.0), measured_images=16),
+    "07_segmentation": Scale(SMOKE_SIZES["digit_scenes"], (0, 1), (0.75, 75.0)),
+}
+
+
+def chapter_scale(chapter: str) -> Scale:
+    """The scale of ``chapter`` ("05_ablations") at the active profile."""
+    scales = SMOKE if current_profile() == "smoke" else STANDARD
+    if chapter not in scales:
+        raise ValueError(f"no scale for chapter {chapter!r}; accepted: {', '.join(scales)}")
+    return scales[chapter]
