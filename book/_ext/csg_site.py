@@ -1,13 +1,13 @@
 """What the site needs that YAML cannot say (a local extension: _config.yml loads it).
 
-- ``authoryear``: a pybtex style whose bibliography labels read as the text cites,
+- ``authoryear``: a pybtex style whose bibliography labels read exactly as the text cites,
   "Chen et al., 2021" (sphinxcontrib-bibtex's ``author_year`` reference style), sorted by
-  author and year; a label shared by two works gets "a", "b".
+  author and year. Two works may share a label, as they share their citation in the text
+  (which adds no "a"/"b"); each citation links to its own entry.
 - the footer's copyright year: the year of the build.
 """
 
 import datetime
-from collections import Counter
 
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.plain import Style as PlainStyle
@@ -28,11 +28,7 @@ class AuthorYearLabels(BaseLabelStyle):
         return f"{names}, {entry.fields.get('year', 'n.d.')}"
 
     def format_labels(self, sorted_entries):
-        labels = [self.format_label(e) for e in sorted_entries]
-        count, seen = Counter(labels), Counter()
-        for label in labels:
-            yield label + (chr(ord("a") + seen[label]) if count[label] > 1 else "")
-            seen[label] += 1
+        return map(self.format_label, sorted_entries)
 
 
 class AuthorYearStyle(PlainStyle):

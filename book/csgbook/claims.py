@@ -491,13 +491,12 @@ def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
 
     counts, first = verdict_counts(card), card.iloc[0]
     n, (t0, t1) = card["claim"].nunique(), list(counts.index)
-    cells = lambda t: "".join(
-        f'<td class="csg-v csg-v-{k.replace(" ", "-")}">{counts.at[t, k]}</td>' for k in VERDICT_KINDS
+    heads = "".join(f"<th>{TARGETS[t]}<br>({t})</th>" for t in counts.index)
+    cell = lambda k: "".join(
+        f"<td class='csg-v csg-v-{k.replace(' ', '-')}'>{counts.at[t, k]}</td>" for t in counts.index
     )
-    rows = "".join(f"<tr><th>{TARGETS[t]} ({t})</th>{cells(t)}</tr>" for t in counts.index)
-    table = (
-        f"<table class='csg-counts'><tr><th></th>{''.join(f'<th>{k}</th>' for k in VERDICT_KINDS)}</tr>{rows}</table>"
-    )
+    rows = "".join(f"<tr><th>{k}</th>{cell(k)}</tr>" for k in VERDICT_KINDS)
+    table = f"<table class='csg-counts'><tr><th></th>{heads}</tr>{rows}</table>"
     head = card[card["claim"] == first["claim"]].set_index("split")
     limit = " · ".join(f"{k}: {v}" for k, v in limits.items()).replace(" 1 threads", " 1 thread")
     full = PAPER_SCALE
@@ -517,17 +516,17 @@ def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
 
 
 def scorecard_table(card: pd.DataFrame):
-    """:func:`judged`'s table as the index shows it: rows grouped by the part of the paper they test,
-    the paper's effect and its unit, on each target ours (difference ± 95 % CI) over its verdict,
-    the cell in the verdict's colour, and the chapter that runs the claim, linked."""
+    """:func:`judged`'s table as the index shows it: rows grouped by the part of the paper they test;
+    on each target ours (difference ± 95 % CI) over its verdict, in the verdict's colour; the unit,
+    the paper's effect, and the chapter that runs the claim, linked."""
     keys = ["group", "claim"]
     about = card.drop_duplicates("claim").set_index(keys)
     kind = card.fillna({"kind": "none"}).pivot(index=keys, columns="split", values="kind")
     ours = card.assign(cell=card["ours"] + "<br><small>" + card["verdict"] + "</small>")
     ours = ours.pivot(index=keys, columns="split", values="cell")
     targets = {t: f"{TARGETS.get(t, t)} ({t})" for t in card["split"].unique()}
-    table = pd.DataFrame({"paper": about["source"] + ": " + about["paper"], "unit": about["unit"]})
-    table = table.join(ours[list(targets)].rename(columns=targets)).assign(chapter=about["chapter"])
+    table = ours.reindex(about.index)[list(targets)].rename(columns=targets)
+    table = table.assign(unit=about["unit"], paper=about["source"] + ": " + about["paper"], chapter=about["chapter"])
     classes = pd.DataFrame("", index=table.index, columns=table.columns)
     for t, name in targets.items():
         classes[name] = "csg-v csg-v-" + kind[t].str.replace(" ", "-")
