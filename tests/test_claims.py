@@ -154,3 +154,46 @@ def test_sweep_reports_each_runs_exit_code_and_keeps_its_log(tmp_path):
     codes = sweep.launch([bad], parallel=1, threads=1, log_dir=tmp_path)
     assert codes == {bad.run_name: 2}
     assert "no_such_dataset" in (tmp_path / f"{bad.run_name}.log").read_text()
+
+
+def _judged_pair(results):
+    """Two judged claims on two targets: one reproduced everywhere, one not run (and undefined on mnist)."""
+    for s, (a, b) in enumerate([(50, 47), (51, 48), (49, 46.5)]):
+        for method, score in (("oracle", a), ("vanilla", b)):
+            params = dict(method=method, seed=s, train_size=200, epochs=2, batch_size=32)
+            rec = {
+                "config": Config(**params).__dict__,
+                "device": "x86_64 CPU, 1 threads",
+                "final": {t: {"score": score / 100, "hse": {"s0": 0.5}, "n": 300} for t in ("mnistm", "mnist")},
+            }
+            (records.RESULTS_DIR / f"{Config(**params).run_name}.json").write_text(json.dumps(rec, default=list))
+    scale = dict(train_size=200, epochs=2)
+    done = claims.Claim(
+        "oracle wins",
+        "Table 1",
+        "04_visda",
+        dict(method="oracle", **scale),
+        dict(method="vanilla", **scale),
+        (2, 1),
+        (0, 1, 2),
+    )
+    missing = claims.Claim(
+        "dense wins", "Table 5", "07_segmentation", dict(method="csg"), dict(method="vanilla"), (2, 1), (0,),
+        setting_by_split={"mnistm": {}}, score_unit="mIoU pts",
+    )  # fmt: skip
+    return [done, missing], claims.judged([done, missing])
+
+
+def test_the_index_counts_verdicts_per_target_and_reads_the_limits_from_the_records(results):
+    chosen, card = _judged_pair(results)
+    counts = claims.verdict_counts(card)
+    assert counts.loc["mnistm"].to_dict() == {"reproduced": 1, "contradicted": 0, "inconclusive": 0, "not run": 1}
+    assert counts.loc["mnist"].to_dict() == {"reproduced": 1, "contradicted": 0, "inconclusive": 0, "not run": 0}
+    limits = claims.benchmark_limits(chosen)
+    assert limits["training images"] == "200" and limits["epochs"] == "2 (12 steps)"
+    assert limits["seeds"] == "3 per claim" and limits["evaluation images"] == "300 per target"
+    box = claims.verdict_box(card, limits).data
+    assert "“oracle wins”" in box and "cost.html" in box and "1 thread." in box
+    html = claims.scorecard_table(card).to_html()
+    assert 'href="04_visda.html">4. ' in html and "csg-v-reproduced" in html and "csg-v-none" in html
+    assert "mIoU pts" in html

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ from csg import records
 from csg.config import Config
 from csg.data import BENCHMARKS
 from csg.records import record_path
+from csg.scaling import PAPER_SCALE, RunScale
 from csg.stats import Interval, mean_ci, paired_difference, verdict
 
 from . import paper
@@ -108,6 +110,7 @@ class Claim:
     setting_by_split: dict | None = None
     grid: tuple | None = None  # the λ grid a CHOSEN side is chosen over (None: the method's registered grid)
     effect: str | None = None  # the paper's effect in words, where it gives no number (a figure)
+    score_unit: str = "accuracy pts"  # what a "score" claim's difference is in (energy: see ``unit``)
 
     @property
     def digits(self) -> int:
@@ -118,6 +121,38 @@ class Claim:
     def direction(self) -> int:
         """+1 when the paper has the setting higher than the reference, -1 when lower."""
         return 1 if self.paper[0] > self.paper[1] else -1
+
+    @property
+    def unit(self) -> str:
+        """What the paired difference is measured in."""
+        return "energy (HSE s=0)" if self.metric == "energy" else self.score_unit
+
+    @property
+    def group(self) -> str:
+        """The scorecard's group of rows: the part of the paper the claim tests."""
+        if self.chapter == "07_segmentation":
+            return "Segmentation (Sec. 4.2)"
+        if self.metric == "energy":
+            return "Feature diversity (Sec. 2, Table 1)"
+        return {"04_visda": "Table 1", "05_ablations": "Ablations (Tables 2–4)"}.get(self.chapter, self.source)
+
+    def sides(self, split: str, common: dict | None = None, grid=None, active_profile: bool = False):
+        """The run parameters of (setting, reference) on ``split``, λ resolved (None while a λ grid is
+        incomplete); the chapter's parameters ``common`` win over the claim's defaults."""
+        setting = self.setting | (self.setting_by_split or {}).get(split, {})
+        sides = [
+            resolve(p | (common or {}), self.grid if grid is None else grid, active_profile)
+            for p in (setting, self.reference)
+        ]
+        return None if None in sides else sides
+
+    def records(self, split: str) -> list[dict]:
+        """The standard records both sides of the claim are judged on (none for a measured claim)."""
+        if self.setting is None or (self.setting_by_split is not None and split not in self.setting_by_split):
+            return []
+        sides = self.sides(split) or []
+        found = (recorded(**p | {"seed": s}) for p in sides for s in self.seeds)
+        return [r for r in found if r is not None and "final" in r]
 
     def judge(
         self, split: str, common: dict | None = None, seeds=None, grid=None, active_profile: bool = False
@@ -141,10 +176,8 @@ class Claim:
                 for side in ("setting", "reference")
             )
         else:
-            setting = self.setting | (self.setting_by_split or {}).get(split, {})
-            # The chapter's parameters win over the claim's defaults (its scale, its dataset).
-            sides = [resolve(p | (common or {}), grid, active_profile) for p in (setting, self.reference)]
-            if None in sides:
+            sides = self.sides(split, common, grid, active_profile)
+            if sides is None:
                 return {"n": 0, "verdict": "not run yet: λ grid incomplete"}
             a, b = (per_seed(p, seeds, split, self.metric, active_profile) for p in sides)
         diff = paired_difference(a, b)
@@ -193,6 +226,7 @@ def _segmentation(text, source, numbers, **kw) -> Claim:
         SEGMENTATION.seeds,
         setting_by_split={"mnistm": {}},
         grid=SEGMENTATION.weight_grid,
+        score_unit="mIoU pts",
         **kw,
     )
 
@@ -265,6 +299,7 @@ CLAIMS = (
         STANDARD["06_attention"].seeds,
         measure="stroke_share-digits",
         effect="higher, by eye",
+        score_unit="map-share pts",
     ),
     _segmentation(
         "Dense CSG beats no adaptation on the real segmentation target (mIoU)",
@@ -345,17 +380,168 @@ def verdicts(where: str, splits, **judge):
     return table.style.set_properties(subset=["verdict"], **{"font-weight": "bold"})
 
 
+# The index: what the verdicts add up to, the scorecard and the benchmark's limits, from the records.
+
+TARGETS = {"mnistm": "photographic target", "mnist": "handwritten target"}
+VERDICT_KINDS = ("reproduced", "contradicted", "inconclusive", "not run")
+BOOK = Path(__file__).resolve().parent.parent
+
+
+def verdict_kind(text: str) -> str | None:
+    """A verdict's kind, one of :data:`VERDICT_KINDS` (None: the claim is not defined on the split)."""
+    if text.startswith("not defined"):
+        return None
+    return "not run" if text.startswith("not run") else text.split(" ")[0]
+
+
+def judged(claims=CLAIMS, splits=tuple(TARGETS)) -> pd.DataFrame:
+    """Every claim judged on every split from the standard records: one row each, with the paper's
+    effect, ours (paired difference and its 95 % CI), the verdict and its kind."""
+    rows = []
+    for c in claims:
+        for split in splits:
+            j = c.judge(split)
+            d = j.get("difference", Interval(*[float("nan")] * 3, 0))
+            paper_effect = c.paper[0] - c.paper[1]
+            rows.append(
+                dict(
+                    group=c.group, claim=c.text, source=c.source, unit=c.unit, chapter=c.chapter, split=split,
+                    paper=c.effect or f"{paper_effect:+.4g}", paper_effect=None if c.effect else paper_effect,
+                    ours=d.format(True, c.digits), mean=d.mean, low=d.low, high=d.high, n=j["n"],
+                    verdict=j["verdict"], kind=verdict_kind(j["verdict"]),
+                )
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(card: pd.DataFrame) -> pd.DataFrame:
+    """How many claims got each verdict kind, per target (rows) of :func:`judged`'s table."""
+    counts = pd.crosstab(card["split"], card["kind"]).reindex(columns=list(VERDICT_KINDS), fill_value=0)
+    return counts.reindex([s for s in TARGETS if s in counts.index])
+
+
+def _span(values, fmt="{:,}") -> str:
+    low, high = min(values), max(values)
+    return fmt.format(low) if low == high else f"{fmt.format(low)}–{fmt.format(high)}"
+
+
+def benchmark_limits(claims=CLAIMS, splits=tuple(TARGETS)) -> dict[str, str]:
+    """What the judged claims' standard runs were, read from their records: backbone, image size,
+    training images, epochs and steps, seeds, evaluation images per target, device."""
+    recs = [r for c in claims for s in splits for r in c.records(s)]
+    cfgs = [r["config"] for r in recs]
+    steps = [RunScale(c["train_size"], c["batch_size"], c["epochs"]).steps for c in cfgs]
+    seeds_per_claim = [len({r["config"]["seed"] for r in c.records(s)}) for c in claims for s in splits]
+    return {
+        "backbone": ", ".join(sorted({c["arch"] for c in cfgs})),
+        "image size": _span([c["image_size"] for c in cfgs], "{} px"),
+        "training images": _span([c["train_size"] for c in cfgs]),
+        "epochs": f"{_span([c['epochs'] for c in cfgs])} ({_span(steps)} steps)",
+        "batch": _span([c["batch_size"] for c in cfgs]),
+        "seeds": f"{_span([n for n in seeds_per_claim if n])} per claim",
+        "evaluation images": f"{_span([r['final'][s]['n'] for r in recs for s in splits])} per target",
+        "device": ", ".join(sorted({r["device"] for r in recs})),
+    }
+
+
+def chapter_link(chapter: str) -> str:
+    """A chapter as the sidebar names it, linked: "4. Table 1: CSG against the baselines"."""
+    cells = json.loads((BOOK / f"{chapter}.ipynb").read_text())["cells"]
+    title = next(line for c in cells for line in "".join(c["source"]).splitlines() if line.startswith("# "))
+    return f'<a href="{chapter}.html">{int(chapter[:2])}. {title[2:].strip()}</a>'
+
+
+def chip(kind: str, text: str | None = None) -> str:
+    """A verdict's label in its colour (book/_static/csg.css)."""
+    return f'<span class="csg-v csg-v-{kind.replace(" ", "-")}">{text or kind}</span>'
+
+
+def _reproduced(card: pd.DataFrame, split: str) -> str:
+    """The claims reproduced on ``split``, in words: a whole group by its name, others quoted."""
+    on = card[card["split"] == split]
+    parts = []
+    for group, rows in on.groupby("group", sort=False):
+        done = rows[rows["kind"] == "reproduced"]["claim"]
+        if len(done) == len(rows) > 1:
+            parts.append(f"all {len(done)} claims of “{group}”")
+        else:
+            parts += [f"“{c}”" for c in done]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else (parts or ["none"])[0]
+
+
+def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
+    """The index's opening box, from :func:`judged`'s table and :func:`benchmark_limits`: the
+    verdicts per target, the headline claim, what reproduced, and the benchmark's limits."""
+    from IPython.display import HTML
+
+    counts, first = verdict_counts(card), card.iloc[0]
+    n, (t0, t1) = card["claim"].nunique(), list(counts.index)
+    heads = "".join(f"<th>{TARGETS[t]}<br>({t})</th>" for t in counts.index)
+    cell = lambda k: "".join(
+        f"<td class='csg-v csg-v-{k.replace(' ', '-')}'>{counts.at[t, k]}</td>" for t in counts.index
+    )
+    rows = "".join(f"<tr><th>{k}</th>{cell(k)}</tr>" for k in VERDICT_KINDS)
+    table = f"<table class='csg-counts'><tr><th></th>{heads}</tr>{rows}</table>"
+    head = card[card["claim"] == first["claim"]].set_index("split")
+    limit = " · ".join(f"{k}: {v}" for k, v in limits.items()).replace(" 1 threads", " 1 thread")
+    full = PAPER_SCALE
+    scale = f"{paper.TABLE1_SETUP}, {full.train_images:,} images × {full.epochs} epochs ({full.steps:,} steps)"
+    return HTML(
+        f'<div class="csg-verdict" id="verdict"><p class="csg-verdict-title">The verdicts on the paper\'s {n} claims, '
+        f"from the run records</p>{table}"
+        f"<p>The paper's headline, “{first['claim']}” ({first['source']}: {first['paper']} {first['unit']}), "
+        f"is {chip(head.at[t0, 'kind'], head.at[t0, 'verdict'])} on the {TARGETS[t0]} ({head.at[t0, 'ours']}) and "
+        f"{chip(head.at[t1, 'kind'], head.at[t1, 'verdict'])} on "
+        f"the {TARGETS[t1]} ({head.at[t1, 'ours']}). Reproduced on the {TARGETS[t0]}, the one closest to "
+        f"VisDA-17's real images: {_reproduced(card, t0)}.</p>"
+        f'<p class="csg-limits"><strong>The benchmark</strong> (the paper: {scale}): {limit}. '
+        f"At this scale a verdict judges an effect's direction, not its size. <a href=\"{cost}\">What the paper's "
+        "scale costs</a>.</p></div>"
+    )
+
+
+def scorecard_table(card: pd.DataFrame):
+    """:func:`judged`'s table as the index shows it: rows grouped by the part of the paper they test;
+    on each target ours (difference ± 95 % CI) over its verdict, in the verdict's colour; the unit,
+    the paper's effect, and the chapter that runs the claim, linked."""
+    keys = ["group", "claim"]
+    about = card.drop_duplicates("claim").set_index(keys)
+    kind = card.fillna({"kind": "none"}).pivot(index=keys, columns="split", values="kind")
+    ours = card.assign(cell=card["ours"] + "<br><small>" + card["verdict"] + "</small>")
+    ours = ours.pivot(index=keys, columns="split", values="cell")
+    targets = {t: f"{TARGETS.get(t, t)} ({t})" for t in card["split"].unique()}
+    table = ours.reindex(about.index)[list(targets)].rename(columns=targets)
+    table = table.assign(unit=about["unit"], paper=about["source"] + ": " + about["paper"], chapter=about["chapter"])
+    classes = pd.DataFrame("", index=table.index, columns=table.columns)
+    for t, name in targets.items():
+        classes[name] = "csg-v csg-v-" + kind[t].str.replace(" ", "-")
+    legend = "Verdicts: " + " ".join(chip(k) for k in VERDICT_KINDS)
+    styled = table.style.set_td_classes(classes).format(chapter_link, subset=["chapter"])
+    styled = styled.set_uuid("scorecard").set_table_attributes('class="csg-scorecard"')
+    return styled.set_caption(legend).hide(names=True)
+
+
 __all__ = [
     "CHOSEN",
     "CLAIMS",
     "MOTIVATING_SCALE",
+    "TARGETS",
+    "VERDICT_KINDS",
     "Claim",
     "Interval",
     "chosen_weight",
+    "benchmark_limits",
+    "chapter_link",
+    "chip",
     "claim_table",
+    "judged",
     "per_seed",
     "recorded",
     "resolve",
     "scorecard",
+    "scorecard_table",
+    "verdict_box",
+    "verdict_counts",
+    "verdict_kind",
     "verdicts",
 ]

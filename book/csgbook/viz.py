@@ -336,3 +336,56 @@ def learning_curves(runs: dict[tuple, dict], splits, seed: int, score: str = "me
     axes[0, -1].legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
+
+
+# The verdicts' colours, as the site's stylesheet has them (book/_static/csg.css): Okabe and Ito's
+# blue and vermilion, which colour-blind readers tell apart, and grey.
+VERDICT_COLOURS = {"reproduced": "#0072B2", "contradicted": "#D55E00", "inconclusive": "#7f7f7f"}
+
+
+def forest_plot(card, target_names: dict | None = None, wrap: int = 48):
+    """Each judged claim's paired difference (setting minus reference) with its 95 % CI, one row
+    per claim, a marker per target, coloured by verdict; one panel per unit (accuracy points and
+    energies do not share an axis), the paper's effect as a hollow diamond where it gives a number.
+    ``card`` is :func:`csgbook.claims.judged`'s table; claims not run are left out; ``target_names``
+    names its splits in the legend. Returns the figure."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    done = card[card["n"] >= 2].assign(label=lambda d: d["claim"].map(lambda t: textwrap.fill(t, wrap)))
+    units = list(done["unit"].unique())
+    rows = [done.loc[done["unit"] == u, "label"].nunique() for u in units]
+    fig, axes = plt.subplots(len(units), 1, figsize=(8, 0.5 * sum(rows) + 1.2 * len(units)), squeeze=False,
+                             gridspec_kw=dict(height_ratios=rows))  # fmt: skip
+    targets = list(done["split"].unique())
+    for ax, unit in zip(axes[:, 0], units):
+        part = done[done["unit"] == unit]
+        labels = list(part["label"].unique())
+        offset = {t: (i - (len(targets) - 1) / 2) * 0.3 for i, t in enumerate(targets)}
+        y = part["label"].map(labels.index) + part["split"].map(offset)
+        ax.hlines(y, part["low"], part["high"], colors=part["kind"].map(VERDICT_COLOURS), lw=2)
+        for target, marker in zip(targets, "os"):
+            at = part["split"] == target
+            sns.scatterplot(x=part["mean"][at], y=y[at], hue=part["kind"][at], palette=VERDICT_COLOURS, marker=marker,
+                            s=45, legend=False, ax=ax, zorder=3)  # fmt: skip
+        paper = part.drop_duplicates("label").dropna(subset=["paper_effect"])
+        ax.scatter(paper["paper_effect"], paper["label"].map(labels.index), marker="D", facecolors="none",
+                   edgecolors="black", s=40, zorder=4)  # fmt: skip
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_xlabel(f"setting − reference ({unit}), mean ± 95 % CI over seeds", fontsize=9)
+        ax.set_ylabel("")
+        ax.grid(axis="x", alpha=0.3)
+    handles = [plt.Line2D([], [], color=c, lw=2, label=k) for k, c in VERDICT_COLOURS.items()]
+    names = target_names or {}
+    handles += [
+        plt.Line2D([], [], ls="none", marker=m, color="0.3", label=f"{names.get(t, t)} ({t})" if t in names else t)
+        for t, m in zip(targets, "os")
+    ]
+    handles += [plt.Line2D([], [], ls="none", marker="D", mfc="none", color="black", label="the paper")]
+    fig.legend(handles=handles, loc="upper center", ncols=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
+    return fig
