@@ -135,3 +135,18 @@ def make_cityscapes(root: Path, with_train_ids: bool = False, seed: int = 0) -> 
                     label_dir / f"{stem}_gtFine_labelTrainIds.png"
                 )
     return root
+
+
+# A tiny run on a tiny generated benchmark (the engine's and the chapters' tests).
+TINY = dict(
+    dataset="digits",
+    source_images=512,
+    source_val_images=128,
+    image_size=64,
+    batch_size=16,
+    train_size=64,
+    eval_size=32,
+    epochs=1,
+    warmup_iters=2,
+    queue_size=256,
+)

@@ -111,7 +111,7 @@ def test_unknown_split_lists_accepted(visda_root):
 
 def test_pipeline_bench_reads_its_tree_through_the_training_loader():
     """data/pipeline_bench.py runs end to end (no timing is asserted)."""
-    bench = runpy.run_path(str(Path(__file__).parents[1] / "data" / "pipeline_bench.py"))
+    bench = runpy.run_path(str(Path(__file__).parents[2] / "data" / "pipeline_bench.py"))
     result = bench["run"](n=40, size=32, repeats=1)  # 39 training renders after the held-out 2 %: one batch
     assert len(result["pipeline_img_per_s"]) == len(result["decode_img_per_s"]) == 1
     assert result["pipeline_img_per_s"][0] > 0 and result["threads"] == 1

@@ -71,6 +71,7 @@ def test_every_listed_split_is_accepted_by_its_class():
             assert split in DATASETS[name].splits
 
 
+@pytest.mark.slow
 def test_a_new_benchmark_is_one_declaration_each_and_trains(tmp_path):
     # A toy dataset declared where it is defined, its benchmark, then a run by name.
     from csg.config import Config

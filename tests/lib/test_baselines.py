@@ -243,6 +243,7 @@ def test_asg_gradient_reaches_the_student_features_not_the_frozen_classifier():
     assert not reg.classifier.training
 
 
+@pytest.mark.slow
 def test_asg_on_a_real_backbone_is_zero_at_init_and_the_step_changes_only_the_student(imagenet_lite0):
     student = build_backbone("efficientnet_lite0")
     teacher = Frozen(student)

@@ -11,24 +11,12 @@ import time
 
 import pytest
 import torch
+from data_fixtures import TINY
 
 from csg import scaling
 from csg.config import Config
 from csg.engine import train
 from csg.registry import METHODS
-
-TINY = dict(  # a tiny run on a tiny generated benchmark
-    dataset="digits",
-    source_images=512,
-    source_val_images=128,
-    image_size=64,
-    batch_size=16,
-    train_size=64,
-    eval_size=32,
-    epochs=1,
-    warmup_iters=2,
-    queue_size=256,
-)
 
 
 def same(a, b) -> bool:
@@ -40,6 +28,7 @@ def run(tmp_path, **kw):
     return train(Config(**(TINY | dict(run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results")) | kw)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_trains_evaluates_and_writes_a_record(tmp_path, method):
     result = run(tmp_path, method=method)
@@ -54,6 +43,7 @@ def test_every_method_trains_evaluates_and_writes_a_record(tmp_path, method):
     assert (tmp_path / "runs" / Config(**TINY, method=method).run_name / "checkpoint.pt").exists()
 
 
+@pytest.mark.slow
 def test_the_oracle_trains_only_its_head(tmp_path):
     from csg.backbones import build_backbone
 
@@ -63,6 +53,7 @@ def test_the_oracle_trains_only_its_head(tmp_path):
         assert torch.equal(v, imagenet[k]), k
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_and_another_seed_differs(tmp_path):
     a, b = run(tmp_path / "a"), run(tmp_path / "b")
     c = run(tmp_path / "c", seed=1)
@@ -72,6 +63,7 @@ def test_same_seed_same_numbers_and_another_seed_differs(tmp_path):
     assert c.record["history"][0]["loss"] != a.record["history"][0]["loss"]
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_path):
     cfg = TINY | dict(epochs=3, train_size=96, run_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"))
     args = [sys.executable, "-m", "csg.train"] + [f"--{k.replace('_', '-')}={v}" for k, v in cfg.items()]
@@ -94,6 +86,7 @@ def test_resume_after_sigkill_mid_epoch_reaches_the_uninterrupted_result(tmp_pat
     assert [h["loss"] for h in interrupted["history"]] == [h["loss"] for h in straight["history"]]
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
     # Derived names differ whenever the configuration does; an explicit name can collide.
     run(tmp_path, name="mine")
@@ -157,6 +150,7 @@ def test_the_papers_protocol_augments_csg_only():
     assert Config(method="vanilla", magnitude=6).run_name != Config(method="vanilla").run_name
 
 
+@pytest.mark.slow
 def test_run_length_settings_are_scaled_unless_given(tmp_path):
     from csg.scaling import RunScale, scaled_settings
 
@@ -166,6 +160,7 @@ def test_run_length_settings_are_scaled_unless_given(tmp_path):
     assert literal["settings"] == {"queue_size": 65536, "ema_momentum": 0.999, "warmup_iters": 100}
 
 
+@pytest.mark.slow
 def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
     result = run(
         tmp_path,
@@ -191,19 +186,6 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
     assert rates == list(scaling.aspp_rates(result.record["config"]["image_size"]))
 
 
-def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypatch):
-    # experiments.run(gpus=2): torchrun --nproc_per_node 2 -m csg.train (gloo on a CPU), record read back
-    from csgbook import experiments
-
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    params = TINY | dict(device="cpu", seed=7)
-    path = experiments.record_path(experiments.config(**params))  # the smoke profile's own results folder
-    assert not path.exists()
-    rec = experiments.run(gpus=2, **params)
-    assert path.exists() and rec["record"] == path.name
-    assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
-
-
 def test_the_command_line_round_trips_a_config():
     from csg.train import _parser, command
 
@@ -214,6 +196,7 @@ def test_the_command_line_round_trips_a_config():
     assert command(cfg, gpus=4)[1:4] == ["-m", "torch.distributed.run", "--standalone"]
 
 
+@pytest.mark.slow
 def test_a_bad_command_line_parameter_is_one_line_not_a_traceback(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "csg.train", "--method", "mixup", "--results-dir", str(tmp_path)],
@@ -291,6 +274,7 @@ def test_only_settings_that_differ_from_their_defaults_name_a_run():
     assert Config(source_images=512).run_name != Config().run_name  # a smaller benchmark is another run
 
 
+@pytest.mark.slow
 def test_a_new_method_is_one_class_and_its_registration(tmp_path):
     from csg import registry
     from csg.regularizers import Regularizer

@@ -3,6 +3,7 @@
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -11,6 +12,8 @@ from csg.backbones import Frozen, build_backbone
 from csg.contrastive import CSG
 from csg.models import Classifier
 from csg.step import TrainStep
+
+pytestmark = pytest.mark.slow  # trains or launches processes
 
 BATCH, SIZE = 4, 32
 

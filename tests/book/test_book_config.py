@@ -5,7 +5,7 @@ from pathlib import Path
 
 from nbval.plugin import get_sanitize_patterns
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
+BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
 def test_nbval_reads_every_sanitize_rule():

@@ -92,6 +92,7 @@ def test_statistical_figures_draw_what_they_are_given():
     assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [2, 2]
 
 
+@pytest.mark.slow
 def test_smoke_folder_is_removed_when_the_process_exits(tmp_path):
     # A smoke chapter writes gigabytes of checkpoints there; left behind, test runs fill the disk.
     script = "from csgbook import experiments; d = experiments.smoke_dir(); (d / 'x').write_text('1'); print(d)"

@@ -7,19 +7,7 @@ import pytest
 from csg import records
 from csg.config import Config
 from csg.registry import METHODS
-from csgbook import claims, sweep
-
-
-@pytest.fixture
-def results(tmp_path, monkeypatch):
-    monkeypatch.setattr(records, "RESULTS_DIR", tmp_path)
-
-    def write(score, energy=0.5, **params):
-        rec = {"final": {s: {"score": score / 100, "hse": {"s0": energy}} for s in ("synthetic_val", "mnistm")}}
-        (tmp_path / f"{Config(**params).run_name}.json").write_text(json.dumps(rec))
-
-    return write
-
+from csgbook import claims
 
 CLAIM = claims.Claim(
     "CSG beats the baseline",
@@ -128,32 +116,6 @@ def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_targ
     assert energy.direction == -1 and energy.judge("mnistm")["n"] == 3
     row = claims.scorecard([energy], splits=("mnistm",)).iloc[0]
     assert row["paper"] == "Fig. 6: lower, by eye"
-
-
-def test_sweep_lists_a_chapters_missing_runs_grid_first_then_the_chosen_weight(results):
-    seg = claims.SEGMENTATION_SCALE
-    names = lambda runs: {(c.method, c.weight, c.seed) for c in runs}  # noqa: E731
-    vanilla = {("vanilla", None, s) for s in claims.SEGMENTATION.seeds}
-    grid = {("csg", w, 0) for w in claims.SEGMENTATION.weight_grid}
-    assert names(sweep.needed_runs("07_segmentation")) == grid | vanilla
-    everything = sweep.needed_runs("07_segmentation", all_weights=True)
-    assert names(everything) == vanilla | {("csg", w, s) for w in claims.SEGMENTATION.weight_grid for s in (0, 1, 2)}
-    assert all(c.patch_grid == 8 and c.image_size == seg["image_size"] for c in everything if c.method == "csg")
-    for w, val in zip(claims.SEGMENTATION.weight_grid, (40, 45, 30)):  # 7.5 wins on synthetic_val
-        results(val, method="csg", weight=w, seed=0, patch_grid=8, **seg)
-    assert names(sweep.needed_runs("07_segmentation")) == vanilla | {("csg", 7.5, 1), ("csg", 7.5, 2)}
-    for s in (0, 1, 2):
-        results(40, method="vanilla", seed=s, **seg)
-        if s:
-            results(40, method="csg", weight=7.5, seed=s, patch_grid=8, **seg)
-    assert sweep.needed_runs("07_segmentation") == []
-
-
-def test_sweep_reports_each_runs_exit_code_and_keeps_its_log(tmp_path):
-    bad = Config(method="csg", dataset="no_such_dataset")
-    codes = sweep.launch([bad], parallel=1, threads=1, log_dir=tmp_path)
-    assert codes == {bad.run_name: 2}
-    assert "no_such_dataset" in (tmp_path / f"{bad.run_name}.log").read_text()
 
 
 def _judged_pair(results):

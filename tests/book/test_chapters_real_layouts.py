@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from data_fixtures import make_visda
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
+pytestmark = pytest.mark.slow  # trains or launches processes
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
 def execute(chapter: str, tmp_path: Path, **params) -> dict:

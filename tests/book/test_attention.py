@@ -107,6 +107,7 @@ def test_stroke_mask_thresholds_the_resized_digit():
     assert mask[14:42, 26:30].all() and not mask[:, :20].any() and not mask[:, 36:].any()
 
 
+@pytest.mark.slow
 def test_mnistm_holds_the_mnist_digits_in_the_same_order(tmp_path):
     # The stroke masks rely on it: mnistm[i] is |photo patch - mnist[i]|, image by image.
     size = 28

@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
 import torch
 
 from csg.bench import main, make_steps
 
 
+@pytest.mark.slow
 def test_bench_prints_and_writes_its_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
     main(
@@ -43,6 +45,7 @@ def test_bench_prints_and_writes_its_json(tmp_path, capsys):
     assert abs(printed["csg_img_per_s"] * printed["csg_paper_attention_s"] - 2) <= 0.01
 
 
+@pytest.mark.slow
 def test_a_floor_runs_the_forwards_its_variant_needs_and_adds_nothing():
     steps = make_steps("efficientnet_lite0", torch.device("cpu"), queue_size=16)
     query, key, target = torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.tensor([0, 1])

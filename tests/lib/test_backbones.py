@@ -10,12 +10,12 @@ from skimage import data as skdata
 from torchvision.models import ResNet50_Weights
 from torchvision.transforms import functional as TF
 
-from csg.augment import TwoViews, rand_augment
 from csg.backbones import build_backbone
 
 IMAGENET_CLASSES = ResNet50_Weights.IMAGENET1K_V1.meta["categories"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arch, channels", [("efficientnet_lite0", (24, 40, 112, 1280)), ("resnet50", (256, 512, 1024, 2048))]
 )
@@ -80,17 +80,3 @@ def test_bad_stage_request():
     net = build_backbone("efficientnet_lite0", weights=None)
     with pytest.raises(ValueError, match=r"subset of \{1, 2, 3, 4\}"):
         net(torch.randn(1, 3, 32, 32), upto=5)
-
-
-def test_two_independent_randaugment_views():
-    torch.manual_seed(0)
-    views = TwoViews(rand_augment(30))
-    img = Image.fromarray(skdata.astronaut()).resize((64, 64))
-    pairs = [views(img) for _ in range(8)]
-    # At full magnitude the two draws almost never coincide; at M = 0 most ops are identities.
-    assert sum(a.tobytes() != b.tobytes() for a, b in pairs) >= 6
-    ra = rand_augment(6)
-    assert ra.num_ops == 1 and ra.magnitude == 6 and ra.num_magnitude_bins == 31
-    for bad in (-1, 31, 2.5):
-        with pytest.raises(ValueError, match=r"\[0, 30\]"):
-            rand_augment(bad)

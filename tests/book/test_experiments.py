@@ -1,0 +1,19 @@
+"""What a chapter calls to train: runs read when recorded, trained (data-parallel too) when not."""
+
+import pytest
+from data_fixtures import TINY
+
+pytestmark = pytest.mark.slow  # trains or launches processes
+
+
+def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypatch):
+    # experiments.run(gpus=2): torchrun --nproc_per_node 2 -m csg.train (gloo on a CPU), record read back
+    from csgbook import experiments
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    params = TINY | dict(device="cpu", seed=7)
+    path = experiments.record_path(experiments.config(**params))  # the smoke profile's own results folder
+    assert not path.exists()
+    rec = experiments.run(gpus=2, **params)
+    assert path.exists() and rec["record"] == path.name
+    assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
