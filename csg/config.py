@@ -143,7 +143,7 @@ class Config:
                 raise ValueError(msg)
 
         method = get_method(self.method)  # unknown: a ValueError naming the registered methods
-        need(self.dataset in BENCHMARKS, f"unknown dataset {self.dataset!r}; accepted: {', '.join(BENCHMARKS)}")
+        BENCHMARKS.lookup(self.dataset)  # unknown: a ValueError naming the benchmarks
         need(self.arch in ARCHS, f"unknown arch {self.arch!r}; accepted: {', '.join(ARCHS)}")
         check_stages(self.stages)
         splits = get_dataset(BENCHMARKS[self.dataset].source[0]).splits

@@ -44,7 +44,27 @@ class Method:
         return 0.0 if w is None else float(w[task] if isinstance(w, Mapping) else w)
 
 
-METHODS: dict[str, Method] = {}
+class Registry(dict):
+    """Entries by name, each declared once (a second declaration is an error); ``lookup`` of an
+    unknown name is an error that lists the accepted ones. Methods and datasets use one each."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def add(self, name: str, entry):
+        if name in self:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self[name] = entry
+        return entry
+
+    def lookup(self, name: str):
+        if name not in self:
+            raise ValueError(f"unknown {self.kind} {name!r}; accepted: {', '.join(self)}")
+        return self[name]
+
+
+METHODS: Registry = Registry("method")
 
 
 def register_method(
@@ -59,18 +79,14 @@ def register_method(
     """Class decorator: register a Regularizer subclass as the method ``name`` (Table 1's order is import order)."""
 
     def register(cls: type) -> type:
-        if name in METHODS:
-            raise ValueError(f"method {name!r} is registered twice")
         if not (hasattr(cls, "build") and hasattr(cls, "options")):
             raise TypeError(f"{cls.__name__} must be a csg.regularizers.Regularizer subclass")
         grid = tuple(weight_grid) if default_weight is not None else ()
-        METHODS[name] = Method(name, display_name, cls, default_weight, grid, magnitude, frozen_backbone)
+        METHODS.add(name, Method(name, display_name, cls, default_weight, grid, magnitude, frozen_backbone))
         return cls
 
     return register
 
 
 def get_method(name: str) -> Method:
-    if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
-    return METHODS[name]
+    return METHODS.lookup(name)

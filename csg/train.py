@@ -24,7 +24,7 @@ def _magnitude(value: str) -> int | str | None:
     return low if low == "auto" else None if low == "none" else int(value)
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m csg.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -75,7 +75,7 @@ def command(cfg: Config, gpus: int = 1) -> list[str]:
 
 
 def main(argv=None) -> None:
-    args = vars(_parser().parse_args(argv))
+    args = vars(parser().parse_args(argv))
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # launched by torchrun
         import torch
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
+from ..registry import Registry
 from .common import default_data_root
 
 # The run options that size a generated benchmark (fields of csg.config.Config); None leaves
@@ -45,22 +46,20 @@ class DatasetSpec:
     generation: Mapping[str, str]  # run option (GENERATION_OPTIONS) -> the class's size parameter
 
 
-DATASETS: dict[str, DatasetSpec] = {}
+DATASETS: Registry = Registry("dataset")
 
 
 def register_dataset(name, *, task, splits, class_names, generated=False, generation=None):
     """Class decorator: register a dataset class as ``name``."""
 
     def register(cls: type) -> type:
-        if name in DATASETS:
-            raise ValueError(f"dataset {name!r} is registered twice")
         if task not in ("classification", "segmentation"):
             raise ValueError(f"task must be 'classification' or 'segmentation', got {task!r}")
         unknown = set(generation or {}) - set(GENERATION_OPTIONS)
         if unknown:
             raise ValueError(f"unknown generation options {sorted(unknown)}; accepted: {GENERATION_OPTIONS}")
-        DATASETS[name] = DatasetSpec(
-            name, cls, task, tuple(splits), tuple(class_names), generated, dict(generation or {})
+        DATASETS.add(
+            name, DatasetSpec(name, cls, task, tuple(splits), tuple(class_names), generated, dict(generation or {}))
         )
         return cls
 
@@ -68,9 +67,7 @@ def register_dataset(name, *, task, splits, class_names, generated=False, genera
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(DATASETS)}")
-    return DATASETS[name]
+    return DATASETS.lookup(name)
 
 
 def build_dataset(
@@ -106,19 +103,16 @@ class BenchmarkSpec:
     real_train: Mapping[str, str] = field(default_factory=dict)
 
 
-BENCHMARKS: dict[str, BenchmarkSpec] = {}
+BENCHMARKS: Registry = Registry("dataset")  # the datasets a run can name (Config.dataset)
 
 
 def register_benchmark(name, *, source, targets, source_val=None, real_train=None) -> BenchmarkSpec:
     """Declare the benchmark ``name`` (its datasets must be registered first)."""
-    if name in BENCHMARKS:
-        raise ValueError(f"benchmark {name!r} is registered twice")
     for ds, split in [source, *([source_val] if source_val else []), *targets]:
         if split not in get_dataset(ds).splits:
             raise ValueError(f"benchmark {name!r}: {ds} has no split {split!r}; accepted: {get_dataset(ds).splits}")
     spec = BenchmarkSpec(name, tuple(source), source_val and tuple(source_val), tuple(targets), dict(real_train or {}))
-    BENCHMARKS[name] = spec
-    return spec
+    return BENCHMARKS.add(name, spec)
 
 
 @dataclass
@@ -195,6 +189,4 @@ class Benchmark:
 def benchmark(name: str, data_root: str | None = None, **generation) -> Benchmark:
     """The registered benchmark ``name`` ("digits", "digit_scenes", "visda17", "gta5"), its real
     data under ``data_root``, its generated datasets at the sizes ``generation`` gives."""
-    if name not in BENCHMARKS:
-        raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(BENCHMARKS)}")
-    return Benchmark(BENCHMARKS[name], data_root, dict(generation))
+    return Benchmark(BENCHMARKS.lookup(name), data_root, dict(generation))

@@ -187,12 +187,12 @@ def test_dense_csg_trains_segmentation_and_reports_miou(tmp_path):
 
 
 def test_the_command_line_round_trips_a_config():
-    from csg.train import _parser, command
+    from csg.train import command, parser
 
     cfg = Config(**TINY, method="csg", stages=(2, 3, 4), magnitude=None, weight=0.01, ema_momentum=0.5, resume=True)
     args = command(cfg)
     assert args[1:3] == ["-m", "csg.train"]
-    assert Config(**vars(_parser().parse_args(args[3:]))) == cfg
+    assert Config(**vars(parser().parse_args(args[3:]))) == cfg
     assert command(cfg, gpus=4)[1:4] == ["-m", "torch.distributed.run", "--standalone"]
 
 
