@@ -18,7 +18,7 @@ from .backbones import ARCHS, check_stages, stage_reductions
 from .data import GENERATION_OPTIONS, Benchmark, benchmark, get_dataset
 from .data.registry import BENCHMARKS
 from .registry import METHODS, get_method
-from .scaling import RunSettings
+from .scaling import RECIPES, RunSettings
 
 IDENTITY_VERSION = 2
 # Where a run is written and what executes it: not part of what it computes.
@@ -47,7 +47,11 @@ class Config:
     backbone_lr_mult: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    warmup_iters: int | None = None  # None: the paper's share of the run (csg.scaling)
+    # "book": torch's SGD, a linear warm-up and an EMA horizon with the paper's share of the run;
+    # "official": the official code's SGD, its quadratic 100-step warm-up, and m from the queue's
+    # span (csg.optim, csg.scaling).
+    recipe: str = "book"
+    warmup_iters: int | None = None  # None: set by the recipe (csg.scaling)
     weight: float | None = None  # λ; None = the method's default (csg.registry)
     stages: tuple[int, ...] = (3, 4)
     pooling: str = "a_pool"
@@ -149,6 +153,7 @@ class Config:
         splits = get_dataset(BENCHMARKS[self.dataset].source[0]).splits
         need(self.train_split in splits, f"unknown train_split {self.train_split!r}; accepted: {', '.join(splits)}")
         need(isinstance(self.epochs, int) and self.epochs >= 0, "epochs must be an integer >= 0")
+        need(self.recipe in RECIPES, f"unknown recipe {self.recipe!r}; accepted: {', '.join(RECIPES)}")
         for name in ("batch_size", "image_size"):
             need(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, f"{name} must be an integer >= 1")
         for name in ("warmup_iters", "queue_size", *GENERATION_OPTIONS):

@@ -98,6 +98,31 @@ class RunSettings:
     warmup_iters: int  # steps of the learning-rate warm-up
 
 
-def scaled_settings(scale: RunScale, keys_per_image: int = 1) -> RunSettings:
-    """Every run-length-dependent setting of a run of this scale, by the rule above."""
-    return RunSettings(queue_size(scale, keys_per_image), ema_momentum(scale), warmup_iters(scale))
+RECIPES = ("book", "official")
+
+
+def queue_ema_momentum(queue_size: int, keys_per_step: int) -> float:
+    """m whose averaging horizon 1 / (1 - m) keeps the paper's share of the queue's span, the
+    steps a key stays in the queue (K / keys per step): 1,000 of 65,536 / 32 = 2,048 steps.
+    MoCo's reason for the EMA is that the keys sitting in the queue together must come from a
+    slowly changing encoder, so the horizon follows the queue, not the run. 0 (no averaging)
+    when the horizon is a step or less."""
+    paper_share = (1 / (1 - PAPER_EMA_MOMENTUM)) / (PAPER_QUEUE_SIZE / PAPER_SCALE.batch_size)
+    horizon = paper_share * queue_size / keys_per_step
+    return 1 - 1 / horizon if horizon > 1 else 0.0
+
+
+def scaled_settings(
+    scale: RunScale, keys_per_image: int = 1, recipe: str = "book", queue_size_given: int | None = None
+) -> RunSettings:
+    """Every run-length-dependent setting of a run of this scale. ``recipe`` "book": the rule above
+    (every setting keeps its share of the run); "official": K as above, m from the queue's span
+    (:func:`queue_ema_momentum`) and the official code's 100 warm-up steps, whatever the run's
+    length (the warm-up lets the new heads settle, which does not shrink with the run). A queue
+    size given to the run is the one m follows."""
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; accepted: {', '.join(RECIPES)}")
+    k = queue_size_given or queue_size(scale, keys_per_image)
+    if recipe == "official":
+        return RunSettings(k, queue_ema_momentum(k, scale.batch_size * keys_per_image), PAPER_WARMUP_ITERS)
+    return RunSettings(k, ema_momentum(scale), warmup_iters(scale))

@@ -12,6 +12,7 @@ from .backbones import Frozen, build_backbone
 from .config import OUTPUT_STRIDE, SCALED_FIELDS, Config
 from .data import Benchmark
 from .models import Classifier, Segmenter
+from .optim import OfficialSGD, lr_factor
 from .registry import get_method
 from .regularizers import NoRegularizer, Regularizer, StepFeatures
 from .scaling import RunSettings
@@ -56,7 +57,7 @@ def run_settings(cfg: Config, bench: Benchmark) -> RunSettings:
         n if cfg.train_size is None else min(n, cfg.train_size), cfg.batch_size, max(cfg.epochs, 1)
     )
     keys = get_method(cfg.method).regularizer.keys_per_image(**cfg.method_options)
-    rule = scaling.scaled_settings(scale, keys)
+    rule = scaling.scaled_settings(scale, keys, cfg.recipe, cfg.queue_size)
     return RunSettings(**{k: getattr(rule if getattr(cfg, k) is None else cfg, k) for k in SCALED_FIELDS})
 
 
@@ -85,23 +86,18 @@ def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: Ru
 
 
 def build_optimizer(cfg: Config, step: TrainStep) -> torch.optim.Optimizer:
-    """SGD over the new heads at lr, and the backbone at lr * backbone_lr_mult (none for the oracle)."""
+    """SGD (torch's, or the official code's for the official recipe) over the new heads at lr, and
+    the backbone at lr * backbone_lr_mult (none for the oracle)."""
     heads = [p for n, p in step.named_parameters() if p.requires_grad and not n.startswith("model.backbone.")]
     backbone = [p for p in step.model.backbone.parameters() if p.requires_grad]
     groups = [{"params": heads, "lr_scale": 1.0}]
     if backbone:
         groups.append({"params": backbone, "lr_scale": cfg.backbone_lr_mult})
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-
-
-def poly_lr(it: int, total: int, warmup: int) -> float:
-    """Linear warm-up, then poly decay with power 0.9, as a factor of the base learning rate."""
-    if it < warmup:
-        return (it + 1) / warmup
-    return (1 - (it - warmup) / max(1, total - warmup)) ** 0.9
+    sgd = OfficialSGD if cfg.recipe == "official" else torch.optim.SGD
+    return sgd(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, cfg: Config, it: int, total: int, warmup: int) -> None:
     """Every group's lr at step ``it`` of ``total``: cfg.lr x its group's scale x the schedule."""
     for group in optimizer.param_groups:
-        group["lr"] = cfg.lr * group["lr_scale"] * poly_lr(it, total, warmup)
+        group["lr"] = cfg.lr * group["lr_scale"] * lr_factor(it, total, warmup, cfg.recipe)

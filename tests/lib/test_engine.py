@@ -294,3 +294,12 @@ def test_a_new_method_is_one_class_and_its_registration(tmp_path):
             registry.register_method("stage4_norm", "again")(Stage4Norm)
     finally:
         registry.METHODS.pop("stage4_norm")
+
+
+@pytest.mark.slow
+def test_the_official_recipe_trains_with_its_settings(tmp_path):
+    from csg.scaling import queue_ema_momentum
+
+    settings = run(tmp_path, method="csg", recipe="official", warmup_iters=None).record["settings"]
+    assert settings["warmup_iters"] == 100 and settings["queue_size"] == TINY["queue_size"]
+    assert settings["ema_momentum"] == pytest.approx(queue_ema_momentum(TINY["queue_size"], TINY["batch_size"]))
