@@ -71,6 +71,9 @@ def git_commit() -> str | None:
         return None
 
 
+COMMIT_AT_IMPORT = git_commit()
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -78,7 +81,8 @@ def device_name(device: torch.device) -> str:
 
 
 def provenance(device: torch.device) -> dict:
-    """Where a number came from: commit, device, library versions, date."""
+    """Where a number came from: the commit the code was imported from (a commit made while a run
+    trains does not change what ran), device, library versions, date."""
     versions = {}
     for name in _PACKAGES:
         try:
@@ -86,7 +90,7 @@ def provenance(device: torch.device) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {
-        "git_commit": git_commit(),
+        "git_commit": COMMIT_AT_IMPORT,
         "device": device_name(device),
         "python": platform.python_version(),
         "versions": versions,

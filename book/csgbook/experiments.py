@@ -33,6 +33,9 @@ from .profile import current_profile, is_smoke
 from .scales import SMOKE_GENERATION, SMOKE_SIZES
 
 _SMOKE_DIR = None
+# Set (to anything) to read recorded runs only: a run that is not recorded raises instead of
+# training (the tests re-render the chapters' tables from results/ this way).
+RECORDS_ONLY = "CSG_RECORDS_ONLY"
 # λ of every regularised method is chosen the same way: each value of its grid (the registry's,
 # csg.registry) is run at the selection seed, and the best on held-out *synthetic* images is kept;
 # never a real target.
@@ -96,6 +99,8 @@ def run(gpus: int = 1, **params) -> dict:
     """
     cfg = config(**params)
     path = record_path(cfg)
+    if not path.exists() and os.environ.get(RECORDS_ONLY):
+        raise RuntimeError(f"{path.name} is not recorded, and ${RECORDS_ONLY} forbids training it: {cfg.identity()}")
     if not path.exists() and gpus > 1:
         from csg.train import command
 
@@ -180,9 +185,16 @@ def run_settings(settings: dict[str, dict], seeds, gpus: int = 1, **params) -> d
 
 
 def trained_model(**params):
-    """The trained f_e of a run: from its last checkpoint when there is one, else trained now."""
+    """The trained f_e of a run: from its last checkpoint when there is one, else trained now. A
+    recorded run trained again (its checkpoint lost) writes its record to a scratch folder, so
+    the record a chapter shows is never replaced by a re-training's."""
     cfg = config(**params)
-    return load_trained(cfg) or train(cfg).model
+    model = load_trained(cfg)
+    if model is not None:
+        return model
+    if record_path(cfg).exists():
+        cfg = dataclasses.replace(cfg, results_dir=tempfile.mkdtemp(prefix="csg-retrained-"))
+    return train(cfg).model
 
 
 def target_features(model, split: str, **params):

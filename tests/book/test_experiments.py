@@ -17,3 +17,19 @@ def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypa
     rec = experiments.run(gpus=2, **params)
     assert path.exists() and rec["record"] == path.name
     assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
+
+
+def test_a_recorded_run_trained_again_never_replaces_its_record(tmp_path, monkeypatch):
+    # its checkpoint lost, a chapter needing the model trains it again, into a scratch folder
+    import shutil
+
+    from csg.checkpoints import checkpoint_path
+    from csgbook import experiments
+
+    params = TINY | dict(device="cpu", seed=3)
+    path = experiments.record_path(experiments.config(**params))
+    experiments.run(**params)
+    before = path.read_text()
+    shutil.rmtree(checkpoint_path(experiments.config(**params)).parent)
+    assert experiments.trained_model(**params) is not None
+    assert path.read_text() == before

@@ -1,0 +1,62 @@
+"""The chapters that show results read from ``results/`` show what the records say now: each is
+re-executed at the standard profile from the records alone (training is forbidden) and its
+outputs are compared with the stored ones. A stale chapter fails here, with the command that
+refreshes it."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # executes notebooks
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+# Lines that say where and when the stored outputs were made, not what they show.
+PROVENANCE = re.compile(r"^(profile: .*|commit: .*)$")
+
+
+def shown(notebook: dict) -> list[str]:
+    """Every text a chapter shows (printed lines, tables), without run-to-run noise: pandas'
+    random table ids, object addresses, and the provenance lines."""
+    lines = []
+    for cell in notebook["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            data = out.get("data", {})
+            text = "".join(out.get("text", "")) + "".join(data.get("text/html", data.get("text/plain", "")))
+            text = re.sub(r"T_[0-9a-f]{5}", "T_", re.sub(r"0x[0-9a-f]+", "0x", text))
+            lines += [line for line in text.split("\n") if not PROVENANCE.match(line)]
+    return lines
+
+
+@pytest.mark.parametrize("chapter", ["index", "04_visda", "05_ablations"])
+def test_a_chapters_stored_tables_are_what_the_records_give_now(chapter, tmp_path):
+    out = tmp_path / f"{chapter}.ipynb"
+    env = os.environ | {"CSG_PROFILE": "standard", "CSG_RECORDS_ONLY": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(BOOK / f"{chapter}.ipynb"),
+            str(out),
+            "--cwd",
+            str(BOOK),
+            "-k",
+            "python3",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    stored, now = shown(json.loads((BOOK / f"{chapter}.ipynb").read_text())), shown(json.loads(out.read_text()))
+    first = next((i for i, (a, b) in enumerate(zip(stored, now)) if a != b), min(len(stored), len(now)))
+    assert stored == now, (
+        f"book/{chapter}.ipynb is stale from its line {first}: stored {stored[first : first + 3]!r}, "
+        f"now {now[first : first + 3]!r}. Re-execute it at the standard profile (README, 'To refresh')."
+    )
