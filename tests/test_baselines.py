@@ -286,3 +286,14 @@ def test_asg_on_a_real_backbone_is_zero_at_init_and_the_step_changes_only_the_st
 def test_baselines_reject_bad_input(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+def test_defaults_feature_l2_on_stage_4_and_asg_at_temperature_1():
+    student, teacher = maps(0), maps(1)
+    assert FeatureL2(1.0)(StepFeatures(student, teacher)).item() == pytest.approx(
+        ((student[3] - teacher[3]) ** 2).mean().item(), rel=1e-12
+    )
+    fc = imagenet_like_classifier()
+    assert ASGDistillation(fc, 1.0)(StepFeatures(student, teacher)).item() == pytest.approx(
+        ASGDistillation(fc, 1.0, temperature=1.0)(StepFeatures(student, teacher)).item(), rel=1e-12
+    )

@@ -59,3 +59,17 @@ def test_bad_values_are_refused(bad):
 def test_bad_direction_is_refused():
     with pytest.raises(ValueError, match=r"direction must be \+1"):
         verdict(mean_ci([1.0, 2.0]), 0)
+
+
+def test_two_seeds_are_enough_and_an_interval_touching_zero_is_inconclusive():
+    two = paired_difference({0: 5.0, 1: 5.2}, {0: 1.0, 1: 1.1})
+    assert two.n == 2 and verdict(two, 1) == "reproduced" and verdict(two, -1) == "contradicted"
+    assert verdict(Interval(1.0, 0.0, 2.0, 5), 1) == "inconclusive"  # 0 is in [0, 2]: not excluded
+    assert verdict(Interval(-1.0, -2.0, 0.0, 5), -1) == "inconclusive"
+
+
+def test_signed_format_of_a_difference():
+    # The chapters print paired differences with their sign.
+    assert Interval(1.026, -1.074, 3.126, 4).format(signed=True) == "+1.03 ± 2.10"
+    assert Interval(-0.5, -1.0, 0.0, 3).format(signed=True, digits=1) == "-0.5 ± 0.5"
+    assert Interval(0.25, math.nan, math.nan, 1).format(signed=True) == "+0.25 (1 seed)"
