@@ -1,5 +1,7 @@
 """The baselines of Table 1 against hand arithmetic and independent library computations."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -297,3 +299,14 @@ def test_defaults_feature_l2_on_stage_4_and_asg_at_temperature_1():
     assert ASGDistillation(fc, 1.0)(StepFeatures(student, teacher)).item() == pytest.approx(
         ASGDistillation(fc, 1.0, temperature=1.0)(StepFeatures(student, teacher)).item(), rel=1e-12
     )
+
+
+def test_from_config_builds_each_baseline_on_the_given_backbone_and_weight():
+    net = tiny_net()
+    for cls in (WeightL2, SynapticIntelligence):
+        reg = cls.from_config(None, net, 0.7, {})
+        assert type(reg) is cls and reg.weight == 0.7 and reg.params == list(net.parameters())
+    assert FeatureL2.from_config(None, net, 0.2, {}).weight == 0.2
+    fc = imagenet_like_classifier()
+    asg = ASGDistillation.from_config(None, SimpleNamespace(imagenet_classifier=fc), 0.3, {})
+    assert asg.weight == 0.3 and torch.equal(asg.classifier.weight, fc.weight)

@@ -1,6 +1,7 @@
 """CSG (Eqs. 2-6): heads, EMA, queue, multi-layer and dense, against a reference."""
 
 import copy
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -364,6 +365,15 @@ def test_paper_defaults_of_the_csg_term():
     assert (csg.stages, csg.pooling, csg.tau, csg.momentum, csg.weight) == ((3, 4), "a_pool", 0.07, 0.999, 0.1)
     assert csg.patch_grid is None and csg.key_attention == "student"
     assert csg.queues["4"].keys.shape == (65536, 128) and csg.heads["4"][2].out_features == 128
+
+
+def test_from_config_passes_every_option_and_the_scaled_settings_through():
+    cfg = SimpleNamespace(stages=(2, 3), pooling="gap", tau=0.2, patch_grid=2, key_attention="teacher")
+    backbone = SimpleNamespace(channels=CHANNELS)
+    csg = CSG.from_config(cfg, backbone, 0.4, {"queue_size": 24, "ema_momentum": 0.6})
+    assert (csg.stages, csg.pooling, csg.tau, csg.patch_grid, csg.key_attention) == ((2, 3), "gap", 0.2, 2, "teacher")
+    assert (csg.weight, csg.momentum) == (0.4, 0.6)
+    assert csg.queues["3"].keys.shape == (24, 128) and csg.heads["2"][0].in_features == CHANNELS[1]
 
 
 def test_train_step_adds_lambda_times_the_term_to_the_task_loss_and_feeds_the_key_view_to_the_teacher():

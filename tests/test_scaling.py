@@ -44,6 +44,8 @@ def test_aspp_rates_are_the_papers_at_its_crop_and_keep_their_share_of_the_map()
     assert scaling.aspp_rates(512) == (12, 24, 36)  # DeepLab-v3 at output stride 8, 512-px crops
     assert scaling.aspp_rates(128) == (3, 6, 9)  # a 16-cell map: the same shares of its side
     assert scaling.aspp_rates(16) == (1, 1, 1)  # never below an ordinary convolution
+    assert scaling.aspp_rates(8) == (1, 1, 1)  # the smallest crop: a one-cell map
+    assert scaling.aspp_rates(64, output_stride=1) == (12, 24, 36)  # the same 64-cell side at stride 1
     with pytest.raises(ValueError, match="crop must be an integer"):
         scaling.aspp_rates(4)
 
