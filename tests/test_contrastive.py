@@ -415,3 +415,29 @@ def test_train_step_adds_lambda_times_the_term_to_the_task_loss_and_feeds_the_ke
     task = F.cross_entropy(logits, target)
     torch.testing.assert_close(logs["reg"], term)
     torch.testing.assert_close(loss, task + 0.3 * term)
+
+
+def test_a_queue_of_exactly_one_batch_of_keys_is_accepted_and_replaced_each_step():
+    # csg.scaling never gives less than one batch of keys, and may give exactly that.
+    q = KeyQueue(size=2, dim=2)
+    a, b = torch.eye(2), torch.eye(2).flip(0)
+    q.push(a)
+    torch.testing.assert_close(q.negatives(), a)
+    q.push(b)
+    torch.testing.assert_close(q.negatives(), b)
+    assert q.ptr.item() == 0
+
+
+def test_split_patches_on_a_non_square_map_and_a_one_by_one_grid():
+    x = torch.arange(2 * 8.0).reshape(1, 2, 2, 4)  # H = 2, W = 4
+    torch.testing.assert_close(split_patches(x, 2), cut_patches(x, 2))
+    with pytest.raises(ValueError, match=r"accepted grids: \[1, 2\]"):
+        split_patches(x, 4)  # divides W but not H
+    torch.testing.assert_close(split_patches(x, 1), x)
+    # A 1 x 1 grid is the whole map: the same term as the global CSG.
+    student, teacher = maps(seed=60), maps(seed=61)
+    terms = []
+    for grid in (None, 1):
+        torch.manual_seed(0)
+        terms.append(CSG(CHANNELS, queue_size=8, patch_grid=grid)(StepFeatures(student, teacher, maps(seed=62))))
+    torch.testing.assert_close(terms[0], terms[1])
