@@ -66,6 +66,17 @@ def test_two_seeds_are_enough_and_an_interval_touching_zero_is_inconclusive():
     assert two.n == 2 and verdict(two, 1) == "reproduced" and verdict(two, -1) == "contradicted"
     assert verdict(Interval(1.0, 0.0, 2.0, 5), 1) == "inconclusive"  # 0 is in [0, 2]: not excluded
     assert verdict(Interval(-1.0, -2.0, 0.0, 5), -1) == "inconclusive"
+    assert verdict(Interval(0.0, -0.5, 0.5, 5), 1) == "inconclusive"  # a narrow interval around 0
+
+
+def test_paired_difference_at_another_level_and_the_format_of_two_seeds():
+    a, b = {0: 3.0, 1: 5.0, 2: 4.5}, {0: 1.0, 1: 2.5, 2: 2.0}
+    d = [2.0, 2.5, 2.5]
+    low, high = sps.t.interval(0.8, 2, loc=np.mean(d), scale=sps.sem(d))
+    got = paired_difference(a, b, level=0.8)
+    assert (got.low, got.high) == pytest.approx((low, high))
+    two = mean_ci([1.0, 2.0])
+    assert two.format() == f"1.50 ± {two.half_width:.2f}"  # two seeds have an interval
 
 
 def test_signed_format_of_a_difference():
