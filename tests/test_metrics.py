@@ -249,3 +249,27 @@ def test_coarse_oracle_pads_a_map_the_stride_does_not_divide_with_ignored_pixels
     assert coarse_oracle_miou(target, 8, 2) == pytest.approx(coarse_oracle_miou(padded, 8, 2))
     with pytest.raises(ValueError, match="dividing the map size"):  # nothing to pad with
         coarse_oracle_miou(torch.zeros(12, 12, dtype=torch.long), 8, 2, ignore_index=None)
+
+
+@pytest.mark.parametrize("shape", [(10, 13), (3, 9)])
+def test_coarse_oracle_pads_each_side_up_to_whole_cells(shape):
+    # Sides whose remainders differ from their complements (10 % 8 = 2, pad 6): padded by hand to 16 x 16.
+    g = torch.Generator().manual_seed(1)
+    target = torch.randint(0, 3, (1, *shape), generator=g)
+    padded = torch.full((1, 16, 16), 255, dtype=torch.long)
+    padded[:, : shape[0], : shape[1]] = target
+    assert coarse_oracle_miou(target, 8, 3) == pytest.approx(coarse_oracle_miou(padded, 8, 3))
+
+
+def test_coarse_oracle_without_ignore_index_and_its_bad_input():
+    g = torch.Generator().manual_seed(2)
+    target = torch.randint(0, 3, (2, 16, 8), generator=g)
+    assert coarse_oracle_miou(target, 1, 3, ignore_index=None) == pytest.approx(1.0)
+    assert coarse_oracle_miou(target, 8, 3, ignore_index=None) == pytest.approx(coarse_oracle_miou(target, 8, 3))
+    for stride in (0, 2.5):
+        with pytest.raises(ValueError, match="stride must be an integer >= 1"):
+            coarse_oracle_miou(target, stride, 3)
+    with pytest.raises(ValueError, match="dividing the map size"):  # one side (12) not whole cells
+        coarse_oracle_miou(torch.zeros(16, 12, dtype=torch.long), 8, 2, ignore_index=None)
+    with pytest.raises(ValueError):  # neither a map nor a batch of maps
+        coarse_oracle_miou(torch.zeros(1, 1, 8, 8, dtype=torch.long), 8, 2)
