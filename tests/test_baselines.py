@@ -1,5 +1,6 @@
 """The baselines of Table 1 against hand arithmetic and independent library computations."""
 
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -95,6 +96,8 @@ def test_weight_l2_anchors_backbone_parameters_but_not_the_imagenet_classifier(i
     reg = WeightL2(imagenet_lite0, weight=1.0)
     assert reg.param_names and not any(n.startswith("imagenet_classifier") for n in reg.param_names)
     assert len(reg.param_names) == len(list(imagenet_lite0.parameters())) - 2  # FC weight and bias left out
+    trainable = copy.deepcopy(imagenet_lite0).requires_grad_(True)  # even if someone unfreezes the FC
+    assert WeightL2(trainable, weight=1.0).param_names == reg.param_names
 
 
 def test_weight_space_baselines_skip_frozen_parameters_and_need_some():

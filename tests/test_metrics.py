@@ -197,6 +197,7 @@ def test_confusions_summed_over_batches_give_the_dataset_level_numbers():
             "num_classes must be an integer >= 1",
         ),
         (lambda: mean_class_accuracy(torch.tensor([0.2, 0.9]), torch.tensor([0, 1]), 2), "integer class indices"),
+        (lambda: mean_iou(torch.tensor([True, False]), torch.tensor([0, 1]), 2), "integer class indices"),
         (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 254]), 2), "or ignore_index=255"),
         (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 255]), 2, ignore_index=None), r"outside \[0, 2\)"),
         (lambda: iou_from_confusion(torch.ones(2, 3)), "square"),
@@ -273,3 +274,9 @@ def test_coarse_oracle_without_ignore_index_and_its_bad_input():
         coarse_oracle_miou(torch.zeros(16, 12, dtype=torch.long), 8, 2, ignore_index=None)
     with pytest.raises(ValueError):  # neither a map nor a batch of maps
         coarse_oracle_miou(torch.zeros(1, 1, 8, 8, dtype=torch.long), 8, 2)
+
+
+def test_a_single_class_is_a_valid_problem():
+    one = torch.zeros(5, dtype=torch.long)
+    assert mean_class_accuracy(one, one, 1) == 1.0 and mean_iou(one, one, 1) == 1.0
+    assert accuracy_from_confusion(torch.tensor([[3]])).tolist() == [1.0]
