@@ -280,3 +280,12 @@ def test_a_single_class_is_a_valid_problem():
     one = torch.zeros(5, dtype=torch.long)
     assert mean_class_accuracy(one, one, 1) == 1.0 and mean_iou(one, one, 1) == 1.0
     assert accuracy_from_confusion(torch.tensor([[3]])).tolist() == [1.0]
+
+
+def test_hse_defaults_to_s0_and_chunked_close_pairs_stay_exact():
+    x = torch.randn(20, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert hyperspherical_energy(x) == hyperspherical_energy(x, 0)  # Table 1's first column
+    # The exact recomputation of near pairs also runs in off-diagonal blocks (chunk_size 1: every pair is one).
+    t = 1e-7
+    close = torch.tensor([[1.0, 0.0, 0.0], [math.cos(t), math.sin(t), 0.0]], dtype=torch.float64)
+    assert hyperspherical_energy(close, 2, chunk_size=1) == pytest.approx((2 * math.sin(t / 2)) ** -2, rel=1e-8)
