@@ -200,6 +200,21 @@ def test_csg_rejects_bad_configuration(kwargs, match):
         CSG(CHANNELS, **kwargs)
 
 
+def test_csg_refuses_missing_inputs_instead_of_guessing():
+    with pytest.raises(ValueError):  # 3 widths for 4 stages
+        CSG(CHANNELS[:3])
+    # A-pool with the student's key attention must not fall back silently to the teacher's.
+    with pytest.raises(ValueError, match="student_on_key"):
+        CSG(CHANNELS, key_attention="student")(StepFeatures(maps(), maps(seed=1)))
+
+
+def test_embedding_size_c_sets_heads_and_queues():
+    csg = CSG(CHANNELS, stages=(4,), dim=16, queue_size=4, key_attention="teacher")
+    assert csg.heads["4"][2].out_features == 16 and csg.ema_heads["4"][2].out_features == 16
+    assert csg.queues["4"].keys.shape == (4, 16)
+    csg(StepFeatures(maps(batch=2), maps(batch=2, seed=1)))
+
+
 def test_csg_rejects_a_queue_smaller_than_a_batch_of_keys():
     csg = CSG(CHANNELS, queue_size=2, key_attention="teacher")
     with pytest.raises(ValueError, match="queue size must be >= keys per step"):
@@ -419,6 +434,9 @@ def test_train_step_adds_lambda_times_the_term_to_the_task_loss_and_feeds_the_ke
 
 def test_a_queue_of_exactly_one_batch_of_keys_is_accepted_and_replaced_each_step():
     # csg.scaling never gives less than one batch of keys, and may give exactly that.
+    one = KeyQueue(size=1, dim=2)
+    one.push(torch.tensor([[0.0, 1.0]]))
+    torch.testing.assert_close(one.negatives(), torch.tensor([[0.0, 1.0]]))
     q = KeyQueue(size=2, dim=2)
     a, b = torch.eye(2), torch.eye(2).flip(0)
     q.push(a)
@@ -434,6 +452,10 @@ def test_split_patches_on_a_non_square_map_and_a_one_by_one_grid():
     with pytest.raises(ValueError, match=r"accepted grids: \[1, 2\]"):
         split_patches(x, 4)  # divides W but not H
     torch.testing.assert_close(split_patches(x, 1), x)
+    tall = x.transpose(2, 3).contiguous()  # H = 4, W = 2: the grid may equal the shorter side
+    torch.testing.assert_close(split_patches(tall, 2), cut_patches(tall, 2))
+    with pytest.raises(ValueError, match="does not tile"):
+        split_patches(torch.zeros(1, 1, 6, 4), 4)  # divides W, fits in H, but does not divide H
     # A 1 x 1 grid is the whole map: the same term as the global CSG.
     student, teacher = maps(seed=60), maps(seed=61)
     terms = []
