@@ -454,8 +454,9 @@ def test_split_patches_on_a_non_square_map_and_a_one_by_one_grid():
     torch.testing.assert_close(split_patches(x, 1), x)
     tall = x.transpose(2, 3).contiguous()  # H = 4, W = 2: the grid may equal the shorter side
     torch.testing.assert_close(split_patches(tall, 2), cut_patches(tall, 2))
-    with pytest.raises(ValueError, match="does not tile"):
-        split_patches(torch.zeros(1, 1, 6, 4), 4)  # divides W, fits in H, but does not divide H
+    # divides W, fits in H, but does not divide H; the message lists the grids that tile both sides
+    with pytest.raises(ValueError, match=r"does not tile a 6x4 feature map; accepted grids: \[1, 2\]$"):
+        split_patches(torch.zeros(1, 1, 6, 4), 4)
     # A 1 x 1 grid is the whole map: the same term as the global CSG.
     student, teacher = maps(seed=60), maps(seed=61)
     terms = []

@@ -48,6 +48,10 @@ def test_one_seed_is_an_anecdote():
     assert one.n == 1 and math.isnan(one.low) and one.format() == "3.00 (1 seed)"
     assert verdict(paired_difference({0: 5.0}, {0: 1.0}), 1) == "inconclusive"
     assert mean_ci([]).format() == "—"
+    for values in ([], [3.0]):  # no interval: NaN-wide, never a number or None
+        ci = mean_ci(values)
+        assert math.isnan(ci.low) and math.isnan(ci.high) and math.isnan(ci.half_width)
+    assert math.isnan(mean_ci([]).mean)
 
 
 @pytest.mark.parametrize("bad", [[1.0, float("nan")], [[1.0, 2.0]]])
