@@ -1,5 +1,8 @@
 """The baselines of Table 1 against hand arithmetic and independent library computations."""
 
+import copy
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -93,6 +96,8 @@ def test_weight_l2_anchors_backbone_parameters_but_not_the_imagenet_classifier(i
     reg = WeightL2(imagenet_lite0, weight=1.0)
     assert reg.param_names and not any(n.startswith("imagenet_classifier") for n in reg.param_names)
     assert len(reg.param_names) == len(list(imagenet_lite0.parameters())) - 2  # FC weight and bias left out
+    trainable = copy.deepcopy(imagenet_lite0).requires_grad_(True)  # even if someone unfreezes the FC
+    assert WeightL2(trainable, weight=1.0).param_names == reg.param_names
 
 
 def test_weight_space_baselines_skip_frozen_parameters_and_need_some():
@@ -180,7 +185,7 @@ def test_si_rejects_non_positive_damping(xi):
 # --- Feature l2 ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stage", [2, 4])
+@pytest.mark.parametrize("stage", [1, 2, 3, 4])
 def test_feature_l2_is_the_mean_squared_difference_of_feature_maps(stage):
     student, teacher = maps(0, requires_grad=True), maps(1)
     reg = FeatureL2(weight=1.0, stage=stage)
@@ -240,7 +245,7 @@ def test_asg_gradient_reaches_the_student_features_not_the_frozen_classifier():
     assert all(p.grad is None for p in fc.parameters())
     assert [p.requires_grad for p in fc.parameters()] == [True, True]  # the caller's layer is untouched
     reg.train()
-    assert not reg.classifier.training
+    assert reg.training and not reg.classifier.training
 
 
 @pytest.mark.slow
@@ -287,3 +292,25 @@ def test_asg_on_a_real_backbone_is_zero_at_init_and_the_step_changes_only_the_st
 def test_baselines_reject_bad_input(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+def test_defaults_feature_l2_on_stage_4_and_asg_at_temperature_1():
+    student, teacher = maps(0), maps(1)
+    assert FeatureL2(1.0)(StepFeatures(student, teacher)).item() == pytest.approx(
+        ((student[3] - teacher[3]) ** 2).mean().item(), rel=1e-12
+    )
+    fc = imagenet_like_classifier()
+    assert ASGDistillation(fc, 1.0)(StepFeatures(student, teacher)).item() == pytest.approx(
+        ASGDistillation(fc, 1.0, temperature=1.0)(StepFeatures(student, teacher)).item(), rel=1e-12
+    )
+
+
+def test_from_config_builds_each_baseline_on_the_given_backbone_and_weight():
+    net = tiny_net()
+    for cls in (WeightL2, SynapticIntelligence):
+        reg = cls.from_config(None, net, 0.7, {})
+        assert type(reg) is cls and reg.weight == 0.7 and reg.params == list(net.parameters())
+    assert FeatureL2.from_config(None, net, 0.2, {}).weight == 0.2
+    fc = imagenet_like_classifier()
+    asg = ASGDistillation.from_config(None, SimpleNamespace(imagenet_classifier=fc), 0.3, {})
+    assert asg.weight == 0.3 and torch.equal(asg.classifier.weight, fc.weight)

@@ -95,3 +95,28 @@ def test_pool_dispatch_and_errors():
         a_pool(torch.rand(2, 4))
     with pytest.raises(ValueError, match="spatial size"):
         a_pool(v, attention_from=torch.rand(2, 4, 2, 2))
+
+
+def test_info_nce_defaults_to_the_papers_temperature_and_tau_scales_the_logits():
+    q, k, neg = unit(3, 8, seed=5), unit(3, 8, seed=6), unit(4, 8, seed=7)
+    assert info_nce(q, k, neg).item() == pytest.approx(info_nce(q, k, neg, 0.07).item(), rel=1e-12)
+    # Only the positive and negatives' logits over τ matter: halving τ is doubling every logit.
+    logits = torch.cat([(q * k).sum(1, keepdim=True), q @ neg.t()], dim=1)
+    for tau in (0.5, 1.0):
+        expected = (torch.logsumexp(logits / tau, dim=1) - logits[:, 0] / tau).mean()
+        assert info_nce(q, k, neg, tau).item() == pytest.approx(expected.item(), rel=1e-12)
+
+
+def test_a_pool_weights_do_not_depend_on_the_scale_of_the_features():
+    # a_ij is a ratio: tiny (or huge) activations give the same weights, not a fall-back to GAP.
+    v = torch.rand(2, 3, 4, 4, dtype=torch.float64)
+    for c in (1e-4, 1e3):
+        torch.testing.assert_close(attention_weights(c * v), attention_weights(v))
+        torch.testing.assert_close(a_pool(c * v), c * a_pool(v))
+    assert not torch.allclose(attention_weights(1e-4 * v), torch.full((2, 4, 4), 1 / 16, dtype=torch.float64))
+
+
+def test_a_pool_refuses_attention_maps_of_another_batch_size():
+    # A batch of one would otherwise broadcast one image's attention over the whole batch.
+    with pytest.raises(ValueError, match="batch and spatial size"):
+        a_pool(torch.rand(3, 4, 2, 2), attention_from=torch.rand(1, 4, 2, 2))

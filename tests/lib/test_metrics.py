@@ -197,6 +197,7 @@ def test_confusions_summed_over_batches_give_the_dataset_level_numbers():
             "num_classes must be an integer >= 1",
         ),
         (lambda: mean_class_accuracy(torch.tensor([0.2, 0.9]), torch.tensor([0, 1]), 2), "integer class indices"),
+        (lambda: mean_iou(torch.tensor([True, False]), torch.tensor([0, 1]), 2), "integer class indices"),
         (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 254]), 2), "or ignore_index=255"),
         (lambda: mean_iou(torch.tensor([0, 1]), torch.tensor([0, 255]), 2, ignore_index=None), r"outside \[0, 2\)"),
         (lambda: iou_from_confusion(torch.ones(2, 3)), "square"),
@@ -249,3 +250,42 @@ def test_coarse_oracle_pads_a_map_the_stride_does_not_divide_with_ignored_pixels
     assert coarse_oracle_miou(target, 8, 2) == pytest.approx(coarse_oracle_miou(padded, 8, 2))
     with pytest.raises(ValueError, match="dividing the map size"):  # nothing to pad with
         coarse_oracle_miou(torch.zeros(12, 12, dtype=torch.long), 8, 2, ignore_index=None)
+
+
+@pytest.mark.parametrize("shape", [(10, 13), (3, 9)])
+def test_coarse_oracle_pads_each_side_up_to_whole_cells(shape):
+    # Sides whose remainders differ from their complements (10 % 8 = 2, pad 6): padded by hand to 16 x 16.
+    g = torch.Generator().manual_seed(1)
+    target = torch.randint(0, 3, (1, *shape), generator=g)
+    padded = torch.full((1, 16, 16), 255, dtype=torch.long)
+    padded[:, : shape[0], : shape[1]] = target
+    assert coarse_oracle_miou(target, 8, 3) == pytest.approx(coarse_oracle_miou(padded, 8, 3))
+
+
+def test_coarse_oracle_without_ignore_index_and_its_bad_input():
+    g = torch.Generator().manual_seed(2)
+    target = torch.randint(0, 3, (2, 16, 8), generator=g)
+    assert coarse_oracle_miou(target, 1, 3, ignore_index=None) == pytest.approx(1.0)
+    assert coarse_oracle_miou(target, 8, 3, ignore_index=None) == pytest.approx(coarse_oracle_miou(target, 8, 3))
+    for stride in (0, 2.5):
+        with pytest.raises(ValueError, match="stride must be an integer >= 1"):
+            coarse_oracle_miou(target, stride, 3)
+    with pytest.raises(ValueError, match="dividing the map size"):  # one side (12) not whole cells
+        coarse_oracle_miou(torch.zeros(16, 12, dtype=torch.long), 8, 2, ignore_index=None)
+    with pytest.raises(ValueError):  # neither a map nor a batch of maps
+        coarse_oracle_miou(torch.zeros(1, 1, 8, 8, dtype=torch.long), 8, 2)
+
+
+def test_a_single_class_is_a_valid_problem():
+    one = torch.zeros(5, dtype=torch.long)
+    assert mean_class_accuracy(one, one, 1) == 1.0 and mean_iou(one, one, 1) == 1.0
+    assert accuracy_from_confusion(torch.tensor([[3]])).tolist() == [1.0]
+
+
+def test_hse_defaults_to_s0_and_chunked_close_pairs_stay_exact():
+    x = torch.randn(20, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert hyperspherical_energy(x) == hyperspherical_energy(x, 0)  # Table 1's first column
+    # The exact recomputation of near pairs also runs in off-diagonal blocks (chunk_size 1: every pair is one).
+    t = 1e-7
+    close = torch.tensor([[1.0, 0.0, 0.0], [math.cos(t), math.sin(t), 0.0]], dtype=torch.float64)
+    assert hyperspherical_energy(close, 2, chunk_size=1) == pytest.approx((2 * math.sin(t / 2)) ** -2, rel=1e-8)

@@ -42,5 +42,20 @@ def test_aspp_rates_are_the_papers_at_its_crop_and_keep_their_share_of_the_map()
     assert scaling.aspp_rates(512) == (12, 24, 36)  # DeepLab-v3 at output stride 8, 512-px crops
     assert scaling.aspp_rates(128) == (3, 6, 9)  # a 16-cell map: the same shares of its side
     assert scaling.aspp_rates(16) == (1, 1, 1)  # never below an ordinary convolution
+    assert scaling.aspp_rates(8) == (1, 1, 1)  # the smallest crop: a one-cell map
+    assert scaling.aspp_rates(64, output_stride=1) == (12, 24, 36)  # the same 64-cell side at stride 1
     with pytest.raises(ValueError, match="crop must be an integer"):
         scaling.aspp_rates(4)
+
+
+def test_the_rule_rounds_and_keeps_small_horizons():
+    # 1,143 steps: the warm-up share is 0.80 of a step, rounded (not floored) to 1.
+    assert scaling.warmup_iters(RunScale(train_images=1143 * 32, batch_size=32, epochs=1)) == 1
+    # 200 steps: a horizon of 1.4 steps is kept (m = 1 - 1 / 1.4), not dropped to m = 0.
+    scale = RunScale(train_images=200 * 16, batch_size=16, epochs=1)
+    assert scaling.ema_momentum(scale) == pytest.approx(1 - 142_860 / (1000 * 200), rel=1e-12)
+    # Dense keys in a tiny run: the queue still holds one batch of patch keys (CSG refuses less).
+    assert scaling.queue_size(RunScale(10, 16, 1), keys_per_image=4) == 64
+    # Dense CSG's settings count its patch keys.
+    dense = RunScale(train_images=1000, batch_size=8, epochs=2)
+    assert scaled_settings(dense, keys_per_image=64)["queue_size"] == round(65_536 * 64_000 / 152_397)
