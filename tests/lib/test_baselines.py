@@ -305,12 +305,12 @@ def test_defaults_feature_l2_on_stage_4_and_asg_at_temperature_1():
     )
 
 
-def test_from_config_builds_each_baseline_on_the_given_backbone_and_weight():
+def test_build_makes_each_baseline_on_the_given_backbone_and_weight():
     net = tiny_net()
     for cls in (WeightL2, SynapticIntelligence):
-        reg = cls.from_config(None, net, 0.7, {})
+        reg = cls.build(net, 0.7, None)
         assert type(reg) is cls and reg.weight == 0.7 and reg.params == list(net.parameters())
-    assert FeatureL2.from_config(None, net, 0.2, {}).weight == 0.2
+    assert FeatureL2.build(net, 0.2, None).weight == 0.2
     fc = imagenet_like_classifier()
-    asg = ASGDistillation.from_config(None, SimpleNamespace(imagenet_classifier=fc), 0.3, {})
+    asg = ASGDistillation.build(SimpleNamespace(imagenet_classifier=fc), 0.3, None)
     assert asg.weight == 0.3 and torch.equal(asg.classifier.weight, fc.weight)

@@ -382,18 +382,22 @@ def test_paper_defaults_of_the_csg_term():
     assert csg.queues["4"].keys.shape == (65536, 128) and csg.heads["4"][2].out_features == 128
 
 
-def test_from_config_passes_every_option_and_the_scaled_settings_through():
-    cfg = SimpleNamespace(stages=(2, 3), pooling="gap", tau=0.2, patch_grid=2, key_attention="teacher")
+def test_build_passes_every_option_and_the_scaled_settings_through():
+    from csg.config import Config
+    from csg.scaling import RunSettings
+
+    options = Config(stages=(2, 3), pooling="gap", tau=0.2, patch_grid=2, key_attention="teacher").method_options
+    assert set(options) == {"stages", "pooling", "tau", "patch_grid", "key_attention"}
     backbone = SimpleNamespace(channels=CHANNELS)
-    csg = CSG.from_config(cfg, backbone, 0.4, {"queue_size": 24, "ema_momentum": 0.6})
+    csg = CSG.build(backbone, 0.4, RunSettings(queue_size=24, ema_momentum=0.6, warmup_iters=0), **options)
     assert (csg.stages, csg.pooling, csg.tau, csg.patch_grid, csg.key_attention) == ((2, 3), "gap", 0.2, 2, "teacher")
     assert (csg.weight, csg.momentum) == (0.4, 0.6)
     assert csg.queues["3"].keys.shape == (24, 128) and csg.heads["2"][0].in_features == CHANNELS[1]
 
 
 def test_train_step_adds_lambda_times_the_term_to_the_task_loss_and_feeds_the_key_view_to_the_teacher():
-    # Engine-dependent (csg.engine.TrainStep): Eq. 4, L = L_task + λ · term.
-    from csg.engine import TrainStep
+    # The engine's step (csg.step.TrainStep): Eq. 4, L = L_task + λ · term.
+    from csg.step import TrainStep
 
     class Tiny(nn.Module):
         def __init__(self):

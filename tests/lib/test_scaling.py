@@ -58,4 +58,4 @@ def test_the_rule_rounds_and_keeps_small_horizons():
     assert scaling.queue_size(RunScale(10, 16, 1), keys_per_image=4) == 64
     # Dense CSG's settings count its patch keys.
     dense = RunScale(train_images=1000, batch_size=8, epochs=2)
-    assert scaled_settings(dense, keys_per_image=64)["queue_size"] == round(65_536 * 64_000 / 152_397)
+    assert scaled_settings(dense, keys_per_image=64).queue_size == round(65_536 * 64_000 / 152_397)
