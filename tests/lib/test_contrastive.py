@@ -468,3 +468,25 @@ def test_split_patches_on_a_non_square_map_and_a_one_by_one_grid():
         torch.manual_seed(0)
         terms.append(CSG(CHANNELS, queue_size=8, patch_grid=grid)(StepFeatures(student, teacher, maps(seed=62))))
     torch.testing.assert_close(terms[0], terms[1])
+
+
+def test_csg_declares_what_the_harness_needs_and_checks_its_options_before_training():
+    # dense CSG enqueues one key per patch; the global variant one per image
+    assert CSG.keys_per_image(patch_grid=None) == 1 and CSG.keys_per_image(patch_grid=4) == 16
+    assert CSG.two_views and CSG.needs_teacher
+    sides = {1: 16, 2: 8, 3: 4, 4: 2}
+    CSG.validate(sides, stages=(3, 4), pooling="a_pool", tau=0.07, patch_grid=2, key_attention="student")
+    with pytest.raises(ValueError, match="4x4 patch grid is larger than the 2x2 feature map of stages"):
+        CSG.validate(sides, stages=(3, 4), pooling="a_pool", tau=0.07, patch_grid=4, key_attention="student")
+    CSG.validate(sides, stages=(3,), pooling="a_pool", tau=0.07, patch_grid=4, key_attention="student")  # 4x4 map
+    for bad, match in [
+        (dict(pooling="max"), "accepted: a_pool, gap"),
+        (dict(key_attention="query"), "accepted: student, teacher"),
+        (dict(tau=0.0), "tau must be > 0"),
+        (dict(patch_grid=0), "patch_grid must be None or an integer >= 1"),
+        (dict(stages=(5,)), r"subset of \{1, 2, 3, 4\}"),
+    ]:
+        options = dict(stages=(3, 4), pooling="a_pool", tau=0.07, patch_grid=None, key_attention="student") | bad
+        with pytest.raises(ValueError, match=match):
+            CSG.validate(sides, **options)
+    assert CSG(CHANNELS, stages=(2, 4)).key_stages == (2, 4)

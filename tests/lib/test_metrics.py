@@ -13,6 +13,7 @@ from csg.metrics import (
     accuracy_from_confusion,
     coarse_oracle_miou,
     confusion_matrix,
+    hse,
     hyperspherical_energy,
     iou_from_confusion,
     mean_class_accuracy,
@@ -289,3 +290,18 @@ def test_hse_defaults_to_s0_and_chunked_close_pairs_stay_exact():
     t = 1e-7
     close = torch.tensor([[1.0, 0.0, 0.0], [math.cos(t), math.sin(t), 0.0]], dtype=torch.float64)
     assert hyperspherical_energy(close, 2, chunk_size=1) == pytest.approx((2 * math.sin(t / 2)) ** -2, rel=1e-8)
+
+
+def test_a_records_energies_leave_out_and_count_all_zero_features():
+    f = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [-1.0, 0.0]])
+    e = hse(f)
+    nonzero = f[[0, 1, 3]]
+    assert e["zero_features"] == 1
+    for s in (0, 1, 2):
+        assert e[f"s{s}"] == pytest.approx(hyperspherical_energy(nonzero, s))
+    # independent values: pair distances sqrt(2), sqrt(2), 2 on the unit circle
+    d = np.array([math.sqrt(2), math.sqrt(2), 2.0])
+    assert e["s0"] == pytest.approx(np.mean(np.log(1 / d**2))) and e["s1"] == pytest.approx(np.mean(1 / d))
+    assert e["s2"] == pytest.approx(np.mean(1 / d**2))
+    single = hse(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    assert math.isnan(single["s0"]) and single["zero_features"] == 1
