@@ -305,3 +305,8 @@ def test_a_records_energies_leave_out_and_count_all_zero_features():
     assert e["s2"] == pytest.approx(np.mean(1 / d**2))
     single = hse(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
     assert math.isnan(single["s0"]) and single["zero_features"] == 1
+
+
+def test_two_features_make_one_pair_and_an_energy():
+    e = hse(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    assert e["s1"] == pytest.approx(1 / math.sqrt(2)) and e["zero_features"] == 0

@@ -87,3 +87,31 @@ def test_the_official_recipe_is_another_run_and_builds_the_official_optimizer():
     assert type(build_optimizer(Config(), step)) is torch.optim.SGD
     with pytest.raises(ValueError, match="unknown recipe 'paper'; accepted: book, official"):
         Config(recipe="paper").validate()
+
+
+def test_the_book_schedule_decays_by_poly_after_its_linear_warm_up():
+    assert lr_factor(7, 10, 2, "book") == pytest.approx((1 - 5 / 8) ** 0.9)
+    assert lr_factor(5, 10, 0, "book") == pytest.approx(0.5**0.9)
+    assert lr_factor(3, 10, 0, "official") == pytest.approx(0.7**0.9)  # no warm-up: the poly decay alone
+
+
+def test_official_sgd_keeps_its_settings_and_without_momentum_is_plain_descent():
+    p = torch.zeros(2, requires_grad=True)
+    group = OfficialSGD([p], lr=0.1, momentum=0.0, weight_decay=0.5).param_groups[0]
+    assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.1, 0.0, 0.5)
+    lrs = [0.1, 0.3]
+    ours = _run(OfficialSGD, P0, GRADS[:2], lrs, 0.0, 0.0)
+    np.testing.assert_allclose(ours, _official_steps(P0, GRADS[:2], lrs, 0.0, 0.0), atol=1e-14)
+    for bad in (dict(lr=0.0), dict(lr=0.1, momentum=1.0), dict(lr=0.1, weight_decay=-1.0)):
+        with pytest.raises(ValueError, match="need lr > 0, momentum in"):
+            OfficialSGD([p], **bad)
+
+
+def test_dense_keys_count_in_the_official_momentum():
+    dense = scaled_settings(RunScale(1000, 8, 2), keys_per_image=4, recipe="official")
+    assert dense.ema_momentum == pytest.approx(queue_ema_momentum(dense.queue_size, 8 * 4))
+
+
+def test_the_shortest_warm_up_and_horizon_still_count():
+    assert lr_factor(0, 10, 1, "official") == pytest.approx(0.01)  # a one-step ramp starts at 0.01 too
+    assert queue_ema_momentum(3072, 1000) == pytest.approx(1 - 1 / 1.5)  # a 1.5-step horizon is kept
