@@ -2,45 +2,19 @@
 layouts, as a user with the data would run them (`papermill ... -p dataset visda17 -p data_root ...`),
 with random ResNet weights (ImageNet ResNet weights need a download)."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from chapters import execute_chapter
 from data_fixtures import make_visda
 
 pytestmark = pytest.mark.slow  # trains or launches processes
-
-BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
 def execute(chapter: str, tmp_path: Path, **params) -> dict:
     """Run a chapter in the smoke profile on ``tmp_path/data`` with a randomly initialised ResNet-50."""
     params = dict(data_root=str(tmp_path / "data"), arch="resnet50", weights=None) | params
-    out = tmp_path / f"{chapter}.ipynb"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(BOOK / f"{chapter}.ipynb"),
-            str(out),
-            "--cwd",
-            str(BOOK),
-            "-k",
-            "python3",
-            "-y",
-            json.dumps(params),
-        ],
-        env=os.environ | {"CSG_PROFILE": "smoke", "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(out.read_text())
+    return execute_chapter(chapter, tmp_path, {"CSG_PROFILE": "smoke"}, params)
 
 
 def outputs(notebook: dict) -> str:

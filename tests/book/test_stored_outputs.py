@@ -4,17 +4,13 @@ outputs are compared with the stored ones. A stale chapter fails here, with the 
 refreshes it."""
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from chapters import BOOK, execute_chapter
 
 pytestmark = pytest.mark.slow  # executes notebooks
 
-BOOK = Path(__file__).resolve().parents[2] / "book"
 # Lines that say where and when the stored outputs were made, not what they show.
 PROVENANCE = re.compile(r"^(profile: .*|commit: .*)$")
 
@@ -34,27 +30,8 @@ def shown(notebook: dict) -> list[str]:
 
 @pytest.mark.parametrize("chapter", ["index", "04_visda", "05_ablations"])
 def test_a_chapters_stored_tables_are_what_the_records_give_now(chapter, tmp_path):
-    out = tmp_path / f"{chapter}.ipynb"
-    env = os.environ | {"CSG_PROFILE": "standard", "CSG_RECORDS_ONLY": "1", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(BOOK / f"{chapter}.ipynb"),
-            str(out),
-            "--cwd",
-            str(BOOK),
-            "-k",
-            "python3",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    stored, now = shown(json.loads((BOOK / f"{chapter}.ipynb").read_text())), shown(json.loads(out.read_text()))
+    executed = execute_chapter(chapter, tmp_path, {"CSG_PROFILE": "standard", "CSG_RECORDS_ONLY": "1"})
+    stored, now = shown(json.loads((BOOK / f"{chapter}.ipynb").read_text())), shown(executed)
     first = next((i for i, (a, b) in enumerate(zip(stored, now)) if a != b), min(len(stored), len(now)))
     assert stored == now, (
         f"book/{chapter}.ipynb is stale from its line {first}: stored {stored[first : first + 3]!r}, "
