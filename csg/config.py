@@ -20,7 +20,10 @@ from .data.registry import BENCHMARKS
 from .registry import METHODS, get_method
 from .scaling import RECIPES, RunSettings
 
-IDENTITY_VERSION = 2
+IDENTITY_VERSION = 3
+# What a record written before an option existed trained with (Config.from_record): the book's
+# recipe, and its final evaluation on the same images as every epoch's.
+PREDATING = {"recipe": lambda config: "book", "final_eval_size": lambda config: config.get("eval_size")}
 # Where a run is written and what executes it: not part of what it computes.
 RUN_ONLY_FIELDS = ("run_dir", "results_dir", "name", "resume", "device", "num_workers")
 SCALED_FIELDS = tuple(f.name for f in dataclasses.fields(RunSettings))  # None = set by csg.scaling
@@ -47,10 +50,10 @@ class Config:
     backbone_lr_mult: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    # "book": torch's SGD, a linear warm-up and an EMA horizon with the paper's share of the run;
     # "official": the official code's SGD, its quadratic 100-step warm-up, and m from the queue's
-    # span (csg.optim, csg.scaling).
-    recipe: str = "book"
+    # span; "book" (the book's first recipe): torch's SGD, a linear warm-up and an EMA horizon
+    # with the paper's share of the run (csg.optim, csg.scaling).
+    recipe: str = "official"
     warmup_iters: int | None = None  # None: set by the recipe (csg.scaling)
     weight: float | None = None  # λ; None = the method's default (csg.registry)
     stages: tuple[int, ...] = (3, 4)
@@ -64,7 +67,8 @@ class Config:
     ema_momentum: float | None = None  # m; None: the paper's share of the run (csg.scaling)
     patch_grid: int | None = None  # None for classification; 8 for the paper's segmentation
     train_size: int | None = 4000  # synthetic training images (None = the whole split)
-    eval_size: int | None = 1000  # images per evaluation split (None = the whole split)
+    eval_size: int | None = 1000  # images per evaluation split scored every epoch (None = all final ones)
+    final_eval_size: int | None = None  # images per evaluation split scored at the end (None = the whole split)
     # Sizes a generated benchmark is generated at (None: the dataset's own; csg.data.registry).
     source_images: int | None = None  # synthetic training images generated
     source_val_images: int | None = None  # held-out synthetic images generated
@@ -82,8 +86,9 @@ class Config:
 
     @classmethod
     def from_record(cls, config: dict) -> Config:
-        """The configuration a record or checkpoint was written with (options it predates take their defaults)."""
-        return cls(**config)
+        """The configuration a record or checkpoint was written with (an option it predates takes
+        the value it trained with, :data:`PREDATING`; any other its default)."""
+        return cls(**{name: value(config) for name, value in PREDATING.items() if name not in config} | config)
 
     def benchmark(self) -> Benchmark:
         """The benchmark this run trains and tests on, its data where this run says, at its sizes."""
@@ -156,6 +161,9 @@ class Config:
         need(self.recipe in RECIPES, f"unknown recipe {self.recipe!r}; accepted: {', '.join(RECIPES)}")
         for name in ("batch_size", "image_size"):
             need(isinstance(getattr(self, name), int) and getattr(self, name) >= 1, f"{name} must be an integer >= 1")
+        for name in ("eval_size", "final_eval_size"):
+            value = getattr(self, name)
+            need(value is None or (isinstance(value, int) and value >= 1), f"{name} must be None or an integer >= 1")
         for name in ("warmup_iters", "queue_size", *GENERATION_OPTIONS):
             lowest = 0 if name == "warmup_iters" else 1
             value = getattr(self, name)

@@ -2,7 +2,7 @@
 
 ``train(Config(...))`` trains f_e on the synthetic source with the task loss plus the
 method's regulariser (Eq. 4), evaluates every epoch on the held-out synthetic split and
-on each real target, checkpoints atomically, and writes one JSON record under
+on each real target (``eval_size`` images each; all ``final_eval_size`` at the end), checkpoints atomically, and writes one JSON record under
 ``results/``. ``python -m csg.train`` is the same from a shell. What the loop is made of
 lives in its own modules: :mod:`csg.config` (the run's fields and name), :mod:`csg.step`
 (the step and its builders), :mod:`csg.loaders`, :mod:`csg.evaluation`,
@@ -26,7 +26,7 @@ from . import records
 from .checkpoints import Progress, resume, save_checkpoint
 from .config import Config
 from .evaluation import evaluate_splits
-from .loaders import eval_loader, train_loader
+from .loaders import epoch_loader, epoch_positions, eval_loader, train_loader
 from .runtime import resolve_device, seed_everything, to_device, world
 from .scaling import RunSettings
 from .step import build_optimizer, build_step, run_settings, set_learning_rate
@@ -91,7 +91,9 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
     trainer = nn.parallel.DistributedDataParallel(step, broadcast_buffers=False) if world_size > 1 else step
     loader = train_loader(cfg, bench, step.model.backbone, device)
     eval_splits = ([bench.val_split] if bench.val_split else []) + list(bench.target_splits)
-    eval_loaders = {split: eval_loader(bench, cfg, step.model.backbone, split) for split in eval_splits}
+    final_loaders = {split: eval_loader(bench, cfg, step.model.backbone, split) for split in eval_splits}
+    epoch_loaders = {split: epoch_loader(loader, cfg) for split, loader in final_loaders.items()}
+    within = {split: epoch_positions(loader, cfg) for split, loader in final_loaders.items()}
     progress = resume(cfg, step, optimizer)
 
     evals = None
@@ -110,32 +112,33 @@ def train(cfg: Config | None = None, **overrides) -> RunResult:
                     cfg, records.diverged_record(cfg, bench, str(error), settings, device, progress.history)
                 )
             raise
-        last = progress.epoch + 1 == cfg.epochs  # the final features (for HSE) are collected once, at the end
-        evals = evaluate_splits(step.model, eval_loaders, bench, device, features=last)
+        # Every epoch scores the eval_size images; the last one scores all the final images (and
+        # their features, for HSE), the eval_size ones among them from the same forward passes.
+        if progress.epoch + 1 == cfg.epochs:
+            evals = evaluate_splits(step.model, final_loaders, bench, device, within=within)
+            epoch_scores = {s: e["within"]["score"] for s, e in evals.items()}
+        else:
+            evals = evaluate_splits(step.model, epoch_loaders, bench, device, features=False)
+            epoch_scores = {s: e["score"] for s, e in evals.items()}
         progress.elapsed += time.time() - t0
         progress.history.append(
-            {
-                "epoch": progress.epoch + 1,
-                "loss": losses,
-                "elapsed_s": round(progress.elapsed, 1),
-                **{s: e["score"] for s, e in evals.items()},
-            }
+            {"epoch": progress.epoch + 1, "loss": losses, "elapsed_s": round(progress.elapsed, 1), **epoch_scores}
         )
         if rank == 0:
-            report_epoch(cfg, progress, losses, evals)
+            report_epoch(cfg, progress, losses, epoch_scores)
             save_checkpoint(cfg, step, optimizer, progress)
         progress.epoch += 1
 
     if evals is None:  # resumed a finished run: evaluate its final model again
-        evals = evaluate_splits(step.model, eval_loaders, bench, device)
+        evals = evaluate_splits(step.model, final_loaders, bench, device)
     record = records.final_record(cfg, bench, evals, settings, device, progress.history, progress.elapsed)
     path = records.write_record(cfg, record) if rank == 0 else None
     return RunResult(record, step.model, path, progress.history)
 
 
-def report_epoch(cfg: Config, progress: Progress, losses: dict, evals: dict) -> None:
+def report_epoch(cfg: Config, progress: Progress, losses: dict, epoch_scores: dict) -> None:
     summary = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
-    scores = "  ".join(f"{s} {e['score']:.4f}" for s, e in evals.items())
+    scores = "  ".join(f"{s} {v:.4f}" for s, v in epoch_scores.items())
     print(
         f"[{cfg.run_name}] epoch {progress.epoch + 1}/{cfg.epochs}  {summary}  |  {scores}  ({progress.elapsed:.0f} s)",
         flush=True,

@@ -14,12 +14,19 @@ from .runtime import resolve_device, world
 from .views import eval_transform, train_transform
 
 
+def drawn(n: int, size: int | None, seed: int) -> list[int]:
+    """The positions of ``size`` of ``n`` items drawn with ``seed``, in their order (all of them
+    when ``size`` is None or larger)."""
+    if size is None or size >= n:
+        return list(range(n))
+    return sorted(np.random.default_rng(seed).permutation(n)[:size].tolist())
+
+
 def subset(ds, size: int | None, seed: int):
     """``size`` items of ``ds`` drawn with ``seed`` (in their order), or all of it when ``size`` is None or larger."""
     if size is None or size >= len(ds):
         return ds
-    idx = np.random.default_rng(seed).permutation(len(ds))[:size]
-    return Subset(ds, sorted(idx.tolist()))
+    return Subset(ds, drawn(len(ds), size, seed))
 
 
 def loader_options(cfg: Config, device: torch.device) -> dict:
@@ -51,9 +58,25 @@ def train_loader(cfg: Config, bench: Benchmark, backbone, device) -> DataLoader:
 
 
 def eval_loader(bench: Benchmark, cfg: Config, backbone, split: str) -> DataLoader:
-    """The loader of one evaluation split: the same ``eval_size`` images for every run and
-    seed, sharded across ranks under torch.distributed."""
-    ds = subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.eval_size, 0)
+    """The loader of one evaluation split's final images: the same ``final_eval_size`` images
+    for every run and seed, sharded across ranks under torch.distributed."""
+    return _loader(subset(bench.dataset(split, eval_transform(bench, cfg, backbone)), cfg.final_eval_size, 0), cfg)
+
+
+def epoch_positions(final: DataLoader, cfg: Config) -> list[int]:
+    """Where, among a split's final images, the ``eval_size`` images evaluated every epoch are."""
+    return drawn(len(final.dataset), cfg.eval_size, 0)
+
+
+def epoch_loader(final: DataLoader, cfg: Config) -> DataLoader:
+    """The loader of the ``eval_size`` images evaluated every epoch: drawn from the final ones,
+    so the last epoch's curve point comes from the final evaluation's own forward passes."""
+    if cfg.eval_size is None or cfg.eval_size >= len(final.dataset):
+        return final
+    return _loader(subset(final.dataset, cfg.eval_size, 0), cfg)
+
+
+def _loader(ds, cfg: Config) -> DataLoader:
     rank, world_size = world()
     sampler = DistributedSampler(ds, world_size, rank, shuffle=False) if world_size > 1 else None
     return DataLoader(

@@ -146,6 +146,7 @@ TINY = dict(
     batch_size=16,
     train_size=64,
     eval_size=32,
+    final_eval_size=32,
     epochs=1,
     warmup_iters=2,
     queue_size=256,

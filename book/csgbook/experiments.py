@@ -46,7 +46,7 @@ SELECTION_SEED = 0
 # A chapter's papermill parameters that are run settings (fields of csg.engine.Config).
 RUN_PARAMETERS = (
     "dataset", "data_root", "arch", "weights", "device",
-    "epochs", "image_size", "train_size", "eval_size", "batch_size", "lr",
+    "epochs", "image_size", "train_size", "eval_size", "final_eval_size", "batch_size", "lr", "recipe",
 )  # fmt: skip
 
 

@@ -75,16 +75,16 @@ def test_ema_momentum_follows_the_queue_span():
         scaled_settings(PAPER_SCALE, recipe="paper")
 
 
-def test_the_official_recipe_is_another_run_and_builds_the_official_optimizer():
+def test_the_official_recipe_is_the_default_and_builds_the_official_optimizer():
     from csg.regularizers import NoRegularizer
     from csg.step import TrainStep, build_optimizer
 
-    assert Config(recipe="official").run_name != Config().run_name
-    assert Config(recipe="book").run_name == Config().run_name
+    assert Config(recipe="book").run_name != Config().run_name
+    assert Config(recipe="official").run_name == Config().run_name
     step = TrainStep(torch.nn.Linear(2, 2), NoRegularizer(), None)
     step.model.backbone = torch.nn.Linear(2, 2)
-    assert isinstance(build_optimizer(Config(recipe="official"), step), OfficialSGD)
-    assert type(build_optimizer(Config(), step)) is torch.optim.SGD
+    assert isinstance(build_optimizer(Config(), step), OfficialSGD)
+    assert type(build_optimizer(Config(recipe="book"), step)) is torch.optim.SGD
     with pytest.raises(ValueError, match="unknown recipe 'paper'; accepted: book, official"):
         Config(recipe="paper").validate()
 
