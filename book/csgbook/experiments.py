@@ -10,6 +10,7 @@ numbers never reach ``results/``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -122,16 +123,38 @@ def run(gpus: int = 1, **params) -> dict:
     return json.loads(path.read_text()) | {"record": path.name}
 
 
-def show_provenance(device="auto", cfg: Config | None = None, **facts) -> None:
-    """Print where a chapter's stored outputs came from: profile, device, versions, commit and date,
-    any ``facts`` given (e.g. ``seeds=...``), and the run configuration ``cfg`` without its paths."""
+def show_provenance(device="auto") -> None:
+    """Print where a chapter's stored outputs came from: profile, device, versions, commit and date."""
     info = records.provenance(device if isinstance(device, torch.device) else resolve_device(device))
     print(f"profile: {current_profile()}   device: {info['device']}   torch {info['versions']['torch']}")
     print(f"commit: {info['git_commit']}   date: {info['date']}")
-    for name, value in facts.items():
-        print(f"{name}: {value}")
-    if cfg is not None:
-        print({k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("run_dir", "results_dir")})
+
+
+def scale_table(cfg: Config, seeds) -> pd.DataFrame:
+    """The scale a chapter's runs train at, in one small table: backbone, images, schedule, seeds,
+    evaluation sizes and recipe of ``cfg`` (its chapter's parameters) over ``seeds``."""
+    bench = cfg.benchmark()
+    train_images = len(bench.dataset(cfg.train_split, None)) if cfg.train_size is None else cfg.train_size
+    steps = cfg.epochs * (train_images // cfg.batch_size)
+    final = "every image" if cfg.final_eval_size is None else f"{cfg.final_eval_size:,}"
+    rows = {
+        "backbone": f"{cfg.arch} ({'ImageNet weights' if cfg.weights else 'random initialisation'})",
+        "image size": f"{cfg.image_size} px",
+        "training images": f"{train_images:,} (split {cfg.train_split!r})",
+        "schedule": f"{cfg.epochs} epochs of batch {cfg.batch_size}: {steps:,} steps",
+        "recipe": RECIPE_NAMES[cfg.recipe],
+        "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
+        "evaluation images per split": f"{cfg.eval_size:,} every epoch, {final} at the end"
+        if cfg.eval_size
+        else final,
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
+
+
+RECIPE_NAMES = {
+    "official": "the official code's (its SGD, 100-step quadratic warm-up, EMA from the queue's span)",
+    "book": "the book's first (torch's SGD, warm-up and EMA scaled with the run)",
+}
 
 
 def measures_dir() -> Path:
@@ -294,6 +317,42 @@ def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.
 
 
 def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
-    """Where each run's numbers came from: commit, device, date, wall time, record file."""
-    cols = ("record", "git_commit", "device", "date", "wall_time_s")
-    return pd.DataFrame.from_dict({label: {c: rec.get(c) for c in cols} for label, rec in runs.items()}, orient="index")
+    """Where each run's numbers came from: its commit (short), whether the training code (``csg/``)
+    changed since, its device, date and wall time; a sentence above it sums them up."""
+    table = pd.DataFrame.from_dict(
+        {
+            label: {
+                "commit": (rec.get("git_commit") or "?")[:7],
+                "csg/ since": code_since(rec.get("git_commit")),
+                "device": rec.get("device"),
+                "date": (rec.get("date") or "")[:10],
+                "minutes": round(rec.get("wall_time_s", float("nan")) / 60, 1),
+            }
+            for label, rec in runs.items()
+        },
+        orient="index",
+    )
+    commits, changed = table["commit"].unique(), (table["csg/ since"] == "changed").sum()
+    say(
+        f"{len(table)} runs, {table['minutes'].sum() / 60:.1f} h of training on "
+        f"{' and '.join(table['device'].dropna().unique())}, from {len(commits)} commit"
+        f"{'s (mixed: compare them before reading one setting across them)' if len(commits) > 1 else ''}; "
+        f"{changed} made by training code that has changed since."
+    )
+    return table
+
+
+def code_since(commit: str | None) -> str:
+    """"same" when the training code (csg/) is what it was at ``commit``, "changed" when not,
+    "unknown" when the commit is not in this repository."""
+    if not commit:
+        return "unknown"
+    return _code_since(commit.removesuffix("-dirty"))
+
+
+@functools.cache
+def _code_since(commit: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(records.REPO_ROOT), "diff", "--quiet", commit, "--", "csg"], capture_output=True
+    )
+    return {0: "same", 1: "changed"}.get(done.returncode, "unknown")

@@ -17,10 +17,13 @@ PROVENANCE = re.compile(r"^(profile: .*|commit: .*)$")
 
 def shown(notebook: dict) -> list[str]:
     """Every text a chapter shows (printed lines, tables), without run-to-run noise: pandas'
-    random table ids, object addresses, and the provenance lines."""
+    random table ids, object addresses, the provenance lines, and the folded provenance cells
+    (whether the training code changed since a record's commit depends on today's commit)."""
     lines = []
     for cell in notebook["cells"]:
-        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+        if cell["cell_type"] != "code" or "provenance" in cell["metadata"].get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
             data = out.get("data", {})
             text = "".join(out.get("text", "")) + "".join(data.get("text/html", data.get("text/plain", "")))
             text = re.sub(r"T_[0-9a-f]{5}", "T_", re.sub(r"0x[0-9a-f]+", "0x", text))

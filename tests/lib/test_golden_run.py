@@ -1,0 +1,55 @@
+"""Drift: a small CSG run, re-trained here, must give what its stored record says.
+
+``results/golden/`` holds the record of one tiny run (the tests' TINY scale, the official
+recipe, CSG's queue, EMA and A-pool all in play). A change to the training code that changes
+what a run computes fails here, before any chapter shows numbers the code no longer gives.
+If the change is meant, re-record it (README, "Golden run") and say so in the commit.
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # trains in a subprocess (about 30 s)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data_fixtures, when run as a script
+from data_fixtures import TINY  # noqa: E402
+
+from csg.config import Config
+from csg.records import REPO_ROOT, RESULTS_DIR
+from csg.train import command
+
+GOLDEN_DIR = RESULTS_DIR / "golden"
+GOLDEN = Config(**TINY | dict(method="csg", weight=1.0, epochs=2, results_dir=str(GOLDEN_DIR)))
+
+
+def retrain(results_dir: Path) -> dict:
+    """Train the golden run again in one thread (the stored one was), writing to ``results_dir``."""
+    cfg = dataclasses.replace(GOLDEN, results_dir=str(results_dir), run_dir=str(results_dir / "runs"))
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    subprocess.run(command(cfg), cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=600)
+    return json.loads((results_dir / f"{cfg.run_name}.json").read_text())
+
+
+def test_the_golden_run_gives_its_stored_record_again(tmp_path):
+    stored = json.loads((GOLDEN_DIR / f"{GOLDEN.run_name}.json").read_text())
+    now = retrain(tmp_path)
+    assert now["settings"] == stored["settings"]
+    for a, b in zip(now["history"], stored["history"], strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert {k: v for k, v in a.items() if k not in ("loss", "elapsed_s")} == pytest.approx(
+            {k: v for k, v in b.items() if k not in ("loss", "elapsed_s")}, abs=1e-9
+        )
+    for split, final in stored["final"].items():
+        assert now["final"][split]["score"] == pytest.approx(final["score"], abs=1e-9)
+        assert now["final"][split]["hse"] == pytest.approx(final["hse"], rel=1e-4)
+
+
+if __name__ == "__main__":  # python tests/lib/test_golden_run.py: (re-)record the golden run
+    run_dir = dataclasses.replace(GOLDEN, run_dir=str(REPO_ROOT / "runs" / "golden"))
+    sys.exit(subprocess.call(command(run_dir), cwd=REPO_ROOT, env=os.environ | {"OMP_NUM_THREADS": "1"}))
