@@ -2,9 +2,10 @@
 
 ``train(Config(...))`` trains f_e on the synthetic source with the task loss plus the
 method's regulariser (Eq. 4), evaluates every epoch on the held-out synthetic split and
-on each real target (``eval_size`` images each; all ``final_eval_size`` at the end), checkpoints atomically, and writes one JSON record under
-``results/``. ``python -m csg.train`` is the same from a shell. What the loop is made of
-lives in its own modules: :mod:`csg.config` (the run's fields and name), :mod:`csg.step`
+on each real target (``eval_size`` images each; ``final_eval_size`` at the end),
+checkpoints atomically, and writes one JSON record under ``results/``.
+``python -m csg.train`` is the same from a shell. What the loop is made of lives in its
+own modules: :mod:`csg.config` (the run's fields and name), :mod:`csg.step`
 (the step and its builders), :mod:`csg.loaders`, :mod:`csg.evaluation`,
 :mod:`csg.runtime` (device, seeds, process group), :mod:`csg.checkpoints` and
 :mod:`csg.records`.

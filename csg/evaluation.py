@@ -12,9 +12,7 @@ from .runtime import all_gather, to_device, world
 
 
 @torch.no_grad()
-def evaluate(
-    model: nn.Module, loader, task: str, num_classes: int, device, features: bool = True, within=None
-) -> dict:
+def evaluate(model: nn.Module, loader, task: str, num_classes: int, device, features: bool = True, within=None) -> dict:
     """Accuracy (classification: mean of per-class accuracies, sigmoid averaged over the
     image and its flip, as the official test) or mIoU (segmentation), plus the
     globally pooled stage-4 features for hyperspherical energy.

@@ -25,7 +25,7 @@ from csg.config import Config
 from csg.data import BENCHMARKS
 from csg.records import record_path
 from csg.scaling import PAPER_SCALE, RunScale
-from csg.stats import Interval, mean_ci, paired_difference, verdict
+from csg.stats import Interval, holm_verdicts, mean_ci, paired_difference, verdict
 
 from . import paper
 from .experiments import REGULARIZED, SELECTION_SEED, best_weight, config, measures_dir, weight_grid
@@ -401,7 +401,7 @@ def verdict_kind(text: str) -> str | None:
 def judged(claims=CLAIMS, splits=tuple(TARGETS)) -> pd.DataFrame:
     """Every claim judged on every split from the standard records: one row each, with the paper's
     effect, ours (paired difference and its 95 % CI), the verdict and its kind."""
-    rows = []
+    rows, differences, directions = [], [], []
     for c in claims:
         for split in splits:
             j = c.judge(split)
@@ -412,10 +412,17 @@ def judged(claims=CLAIMS, splits=tuple(TARGETS)) -> pd.DataFrame:
                     group=c.group, claim=c.text, source=c.source, unit=c.unit, chapter=c.chapter, split=split,
                     paper=c.effect or f"{paper_effect:+.4g}", paper_effect=None if c.effect else paper_effect,
                     ours=d.format(True, c.digits), mean=d.mean, low=d.low, high=d.high, n=j["n"],
-                    verdict=j["verdict"], kind=verdict_kind(j["verdict"]),
+                    detectable=d.detectable(), digits=c.digits, verdict=j["verdict"], kind=verdict_kind(j["verdict"]),
                 )
             )  # fmt: skip
-    return pd.DataFrame(rows)
+            differences.append(d)
+            directions.append(c.direction)
+    card = pd.DataFrame(rows)
+    # Holm's correction over every claim judged on every target (csg.stats); not run stays not run.
+    holm = holm_verdicts(differences, directions)
+    card["holm"] = [h if kind in ("reproduced", "contradicted", "inconclusive") else kind
+                    for h, kind in zip(holm, card["kind"])]  # fmt: skip
+    return card
 
 
 def verdict_counts(card: pd.DataFrame) -> pd.DataFrame:
@@ -473,6 +480,19 @@ def _reproduced(card: pd.DataFrame, split: str) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else (parts or ["none"])[0]
 
 
+def _after_holm(card: pd.DataFrame) -> str:
+    """What Holm's correction over every judged (claim, target) pair leaves, in one sentence."""
+    judged_ = card[card["kind"].isin(["reproduced", "contradicted", "inconclusive"])]
+    kept = {k: (judged_["holm"] == k).sum() for k in ("reproduced", "contradicted")}
+    before = {k: (judged_["kind"] == k).sum() for k in ("reproduced", "contradicted")}
+    return (
+        f"After Holm's correction over all {len(judged_)} judged claim–target pairs, "
+        f"{kept['reproduced']} of the {before['reproduced']} reproductions and {kept['contradicted']} of the "
+        f"{before['contradicted']} contradictions stand. Each cell of the scorecard gives the smallest effect "
+        "its seeds could detect (power 0.8): a smaller true effect would read as inconclusive."
+    )
+
+
 def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
     """The index's opening box, from :func:`judged`'s table and :func:`benchmark_limits`: the
     verdicts per target, the headline claim, what reproduced, and the benchmark's limits."""
@@ -497,21 +517,33 @@ def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
         f"is {chip(head.at[t0, 'kind'], head.at[t0, 'verdict'])} on the {TARGETS[t0]} ({head.at[t0, 'ours']}) and "
         f"{chip(head.at[t1, 'kind'], head.at[t1, 'verdict'])} on "
         f"the {TARGETS[t1]} ({head.at[t1, 'ours']}). Reproduced on the {TARGETS[t0]}, the one closest to "
-        f"VisDA-17's real images: {_reproduced(card, t0)}.</p>"
+        f"VisDA-17's real images: {_reproduced(card, t0)}.</p><p>{_after_holm(card)}</p>"
         f'<p class="csg-limits"><strong>The benchmark</strong> (the paper: {scale}): {limit}. '
         f"At this scale a verdict judges an effect's direction, not its size. <a href=\"{cost}\">What the paper's "
         "scale costs</a>.</p></div>"
     )
 
 
+def _scorecard_cell(row) -> str:
+    """One target's cell of the scorecard: ours ± CI over the verdict, the smallest effect the
+    seeds could see, and the verdict after Holm's correction when it differs."""
+    if not row["n"] or row["n"] < 2:
+        return f"{row['ours']}<br><small>{row['verdict']}</small>"
+    holm = f"; Holm: {row['holm']}" if row["holm"] != row["kind"] else ""
+    return (
+        f"{row['ours']}<br><small>{row['verdict']}{holm}<br>detectable: ≥ {row['detectable']:.{row['digits']}f}</small>"
+    )
+
+
 def scorecard_table(card: pd.DataFrame):
     """:func:`judged`'s table as the index shows it: rows grouped by the part of the paper they test;
-    on each target ours (difference ± 95 % CI) over its verdict, in the verdict's colour; the unit,
+    on each target ours (difference ± 95 % CI) over its verdict (with Holm's where it differs) and
+    the minimum detectable effect of its seeds, in the verdict's colour; the unit,
     the paper's effect, and the chapter that runs the claim, linked."""
     keys = ["group", "claim"]
     about = card.drop_duplicates("claim").set_index(keys)
     kind = card.fillna({"kind": "none"}).pivot(index=keys, columns="split", values="kind")
-    ours = card.assign(cell=card["ours"] + "<br><small>" + card["verdict"] + "</small>")
+    ours = card.assign(cell=card.apply(_scorecard_cell, axis=1))
     ours = ours.pivot(index=keys, columns="split", values="cell")
     targets = {t: f"{TARGETS.get(t, t)} ({t})" for t in card["split"].unique()}
     table = ours.reindex(about.index)[list(targets)].rename(columns=targets)

@@ -144,9 +144,7 @@ def scale_table(cfg: Config, seeds) -> pd.DataFrame:
         "schedule": f"{cfg.epochs} epochs of batch {cfg.batch_size}: {steps:,} steps",
         "recipe": RECIPE_NAMES[cfg.recipe],
         "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
-        "evaluation images per split": f"{cfg.eval_size:,} every epoch, {final} at the end"
-        if cfg.eval_size
-        else final,
+        "evaluation images per split": f"{cfg.eval_size:,} every epoch, {final} at the end" if cfg.eval_size else final,
     }
     return pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
 
@@ -343,7 +341,7 @@ def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
 
 
 def code_since(commit: str | None) -> str:
-    """"same" when the training code (csg/) is what it was at ``commit``, "changed" when not,
+    """ "same" when the training code (csg/) is what it was at ``commit``, "changed" when not,
     "unknown" when the commit is not in this repository."""
     if not commit:
         return "unknown"

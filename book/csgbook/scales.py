@@ -78,7 +78,9 @@ STANDARD = {
     # lr 0.03 learns fastest of 0.1, 0.03 and 0.01, and the baseline needed 2,000 steps (at 96 px)
     # to reach 40 % there.
     "07_segmentation": Scale(
-        engine_sizes(image_size=128, batch_size=8, train_size=4000, eval_size=200, final_eval_size=200, epochs=4, lr=0.03),
+        engine_sizes(
+            image_size=128, batch_size=8, train_size=4000, eval_size=200, final_eval_size=200, epochs=4, lr=0.03
+        ),
         ABLATION_SEEDS,
         SEGMENTATION_GRID,
     ),

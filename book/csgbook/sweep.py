@@ -1,6 +1,7 @@
 """``python -m csgbook.sweep 07_segmentation --parallel 2``: train the runs a chapter's claims
-still lack, several at a time, each in its own ``python -m csg.train`` process, recorded under
-``results/`` where the chapter and the index read them.
+(or, with ``table1``, Table 1's declared design, :mod:`csgbook.design`) still lack, several
+at a time, each in its own ``python -m csg.train`` process, recorded under ``results/``
+where the chapter and the index read them.
 
 The runs come from :data:`csgbook.claims.CLAIMS`, so a chapter's claims and the runs trained
 for them cannot drift apart: both sides of each claim at each of its seeds. A side whose λ is
@@ -26,6 +27,7 @@ from csg.config import Config
 from csg.records import record_path
 from csg.train import command
 
+from . import design
 from .claims import CHOSEN, CLAIMS, resolve
 from .experiments import SELECTION_SEED, weight_grid
 
@@ -92,12 +94,15 @@ def main(argv=None) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the runs' commands, train nothing")
     args = p.parse_args(argv)
     chapters = sorted({c.chapter for c in CLAIMS if c.setting is not None})
-    if args.chapter not in chapters:
-        raise SystemExit(f"no claim of chapter {args.chapter!r} trains runs; accepted: {', '.join(chapters)}")
+    if args.chapter not in (*chapters, "table1"):
+        raise SystemExit(f"no claim of chapter {args.chapter!r} trains runs; accepted: {', '.join(chapters)}, table1")
     common = {"device": args.device, "resume": True}  # neither changes a run's name
     if args.num_workers is not None:
         common["num_workers"] = args.num_workers
-    runs = needed_runs(args.chapter, args.all_weights, **common)
+    if args.chapter == "table1":  # Table 1's declared design (csgbook.design)
+        runs = list({(cfg := Config(**p | common)).run_name: cfg for p in design.needed_runs()}.values())
+    else:
+        runs = needed_runs(args.chapter, args.all_weights, **common)
     print(f"{len(runs)} runs to train for {args.chapter}", flush=True)
     if args.dry_run:
         print("\n".join(" ".join(command(c)) for c in runs))

@@ -48,7 +48,7 @@ def test_a_run_scores_eval_size_images_every_epoch_and_all_final_ones_at_the_end
     }  # fmt: skip
     # The last epoch's curve point is the score of the 8 images every epoch scores, not the 32's.
     bench, model = cfg.benchmark(), result.model
-    for split, final in record["final"].items():
+    for split in record["final"]:
         loader = epoch_loader(eval_loader(bench, cfg, model.backbone, split), cfg)
         assert len(loader.dataset) == 8
         again = evaluate(model, loader, bench.task, bench.num_classes, "cpu", features=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from csg.stats import Interval, mean_ci, paired_difference, verdict
+from csg.stats import Interval, holm_verdicts, mean_ci, paired_difference, seeds_needed, verdict
 
 
 def test_mean_ci_is_scipys_t_interval():
@@ -88,3 +88,45 @@ def test_signed_format_of_a_difference():
     assert Interval(1.026, -1.074, 3.126, 4).format(signed=True) == "+1.03 ± 2.10"
     assert Interval(-0.5, -1.0, 0.0, 3).format(signed=True, digits=1) == "-0.5 ± 0.5"
     assert Interval(0.25, math.nan, math.nan, 1).format(signed=True) == "+0.25 (1 seed)"
+
+
+def _power(effect_over_sd: float, n: int, alpha: float = 0.05) -> float:
+    """Power of the two-sided one-sample t-test, from the noncentral t (scipy), written apart from statsmodels."""
+    crit = sps.t.ppf(1 - alpha / 2, n - 1)
+    nc = effect_over_sd * math.sqrt(n)
+    return sps.nct.sf(crit, n - 1, nc) + sps.nct.cdf(-crit, n - 1, nc)
+
+
+def test_p_value_is_the_one_sample_t_tests_and_inverts_the_interval():
+    values = [1.0, 2.5, 0.3, 1.8, 2.2]
+    d = mean_ci(values)
+    assert d.p_value == pytest.approx(sps.ttest_1samp(values, 0).pvalue, rel=1e-12)
+    assert (d.p_value < 0.05) == (d.low > 0 or d.high < 0)
+    touching = mean_ci([0.5, -0.1, 0.9])
+    assert (touching.p_value < 0.05) == (touching.low > 0 or touching.high < 0)
+
+
+def test_the_minimum_detectable_effect_is_detected_with_power_0_8():
+    d = mean_ci([1.0, 2.5, 0.3, 1.8, 2.2])
+    assert d.sd == pytest.approx(np.std([1.0, 2.5, 0.3, 1.8, 2.2], ddof=1))
+    assert _power(d.detectable() / d.sd, 5) == pytest.approx(0.8, abs=1e-6)
+    assert _power(d.detectable(power=0.9) / d.sd, 5) == pytest.approx(0.9, abs=1e-6)
+    assert math.isnan(mean_ci([1.0]).detectable())
+
+
+@pytest.mark.parametrize("sd, effect", [(3.0, 3.0), (4.6, 3.0), (0.9, 1.0)])
+def test_seeds_needed_is_the_fewest_with_power_0_8(sd, effect):
+    n = seeds_needed(sd, effect)
+    assert _power(effect / sd, n) >= 0.8 > _power(effect / sd, n - 1)
+    with pytest.raises(ValueError, match="sd > 0 and effect > 0"):
+        seeds_needed(0.0, effect)
+
+
+def test_holms_correction_keeps_only_what_survives_the_stepdown():
+    # p-values about 0.004, 0.02 and 0.3: Holm at 0.05 compares them with 0.05/3, 0.05/2, 0.05.
+    strong, middle, weak = mean_ci([2.0, 2.2, 1.9, 2.1]), mean_ci([1.0, 2.5, 0.3, 1.8, 2.2]), mean_ci([0.5, -0.1, 0.9])
+    assert strong.p_value < 0.05 / 3 and 0.05 / 2 > middle.p_value > 0.05 / 3 and weak.p_value > 0.05
+    assert holm_verdicts([strong, middle, weak], [1, -1, 1]) == ["reproduced", "contradicted", "inconclusive"]
+    assert holm_verdicts([mean_ci([1.0, 2.5, 0.3, 1.8, 2.2]), mean_ci([1.0]), weak, weak], [1, 1, 1, 1])[1] == (
+        "inconclusive"
+    )

@@ -1,0 +1,167 @@
+"""Table 1's design, declared before its runs (issue 19): the pilot, how each method's
+hyper-parameter is chosen, and how many seeds the verdicts get.
+
+Every run uses the engine's defaults: the official recipe (its SGD, its 100-step quadratic
+warm-up, m from the queue's span) and the final scores on every held-out image (5,000
+synthetic, and the same 4,000 real digits on both targets).
+
+1. **Pilot.** The baseline and CSG at the paper's λ = 0.1, at the pilot seeds.
+2. **Selection.** Each regularised method's λ on :data:`~csg.registry.DECADES`, each
+   candidate trained at the selection seeds and scored by its mean synthetic_val accuracy
+   over them; while the best λ sits at an edge of the grid, the grid grows by a decade past
+   that edge (at most :data:`MAX_EXTENSIONS` times). The oracle's learning rate is chosen
+   the same way on :data:`ORACLE_LRS` (it must be trained to convergence on synthetic data,
+   not at the baseline's lr). Selection seeds are never evaluation seeds; no real image is
+   looked at.
+3. **Seeds.** The paired differences of the pilot (CSG minus the baseline, per pilot seed)
+   give their spread on each target; the evaluation seeds are the fewest that detect a
+   difference of :data:`TARGET_EFFECT` points with power 0.8 by the book's two-sided test
+   (``csg.stats.seeds_needed``, statsmodels), on the target that needs more, at most
+   :data:`MAX_SEEDS`. That spread stands in for every Table 1 comparison.
+4. **Verdicts.** The book's rule (``csg.stats``), each with its minimum detectable effect,
+   and Holm's correction over the scorecard.
+
+``python -m csgbook.design`` prints where the design stands and, once the pilot is recorded,
+writes its power analysis to ``results/table1/power.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from csg import records
+from csg.config import Config
+from csg.records import record_path
+from csg.registry import DECADES
+from csg.runtime import resolve_device
+from csg.stats import detectable_effect, mean_ci, seeds_needed
+
+from .experiments import REGULARIZED, selection_score
+
+METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
+PILOT_SEEDS = (100, 101, 102)
+SELECTION_SEEDS = (100, 101)
+PILOT_WEIGHT = 0.1  # CSG's λ in the paper's Table 1
+ORACLE_LRS = (1e-3, 1e-2, 1e-1, 1.0)
+MAX_EXTENSIONS = 2
+TARGET_EFFECT = 3.0  # accuracy points
+MAX_SEEDS = 20  # what the CPU budget allows (about 12 hours for Table 1)
+TARGETS = ("mnistm", "mnist")
+POWER_RECORD = records.RESULTS_DIR / "table1" / "power.json"
+
+
+def recorded(**params) -> dict | None:
+    """The record of the run these parameters describe (engine defaults otherwise), or None."""
+    path = record_path(Config(**params))
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def tuned(method: str) -> tuple[str, tuple[float, ...]] | None:
+    """The hyper-parameter ``method`` is tuned on and its starting grid (None: nothing to tune)."""
+    if method in REGULARIZED:
+        return "weight", DECADES
+    if method == "oracle":
+        return "lr", ORACLE_LRS
+    return None
+
+
+def select(method: str, fetch: Callable[..., dict | None] = recorded) -> tuple[float | None, dict, list[dict]]:
+    """The value chosen for ``method``'s hyper-parameter by the rule above.
+
+    ``fetch(**params)`` gives a run's record (None: not recorded). Returns the chosen value (None
+    while runs are missing), every candidate's mean synthetic_val score, and the missing runs'
+    parameters (what to train next)."""
+    name, grid = tuned(method)
+    grid, means = sorted(grid), {}
+    for _ in range(MAX_EXTENSIONS + 1):
+        missing = []
+        for value in grid:
+            if value in means:
+                continue
+            found = [fetch(method=method, **{name: value}, seed=s) for s in SELECTION_SEEDS]
+            if None in found:
+                lacking = [s for s, r in zip(SELECTION_SEEDS, found) if r is None]
+                missing += [dict(method=method, **{name: value}, seed=s) for s in lacking]
+            else:
+                means[value] = float(np.mean([selection_score(r) for r in found]))
+        if missing:
+            return None, means, missing
+        best = max(grid, key=means.get)
+        if best == grid[0]:
+            grid = [grid[0] / 10, *grid]
+        elif best == grid[-1]:
+            grid = [*grid, grid[-1] * 10]
+        else:
+            return best, means, []
+    return best, means, []  # still at an edge after the last extension: kept, and shown as such
+
+
+def pilot_differences(fetch: Callable[..., dict | None] = recorded) -> dict[str, list[float]] | None:
+    """CSG minus the baseline (points) per pilot seed on each target; None until the pilot is recorded."""
+    pairs = [(fetch(method="csg", weight=PILOT_WEIGHT, seed=s), fetch(method="vanilla", seed=s)) for s in PILOT_SEEDS]
+    if any(r is None for pair in pairs for r in pair):
+        return None
+    return {t: [100 * (a["final"][t]["score"] - b["final"][t]["score"]) for a, b in pairs] for t in TARGETS}
+
+
+def evaluation_seeds(differences: dict[str, list[float]]) -> int:
+    """Seeds for the verdicts: the fewest detecting TARGET_EFFECT on every target, at most MAX_SEEDS."""
+    return min(MAX_SEEDS, max(seeds_needed(np.std(d, ddof=1), TARGET_EFFECT) for d in differences.values()))
+
+
+def power_analysis(fetch: Callable[..., dict | None] = recorded) -> dict | None:
+    """The pilot's spread, the seeds it calls for, and the effect those seeds can detect."""
+    differences = pilot_differences(fetch)
+    if differences is None:
+        return None
+    n = evaluation_seeds(differences)
+    by_target = {}
+    for t, d in differences.items():
+        sd = float(np.std(d, ddof=1))
+        spread = mean_ci(d)
+        by_target[t] = {
+            "differences": d,
+            "sd": sd,
+            "seeds_for_target_effect": seeds_needed(sd, TARGET_EFFECT),
+            "detectable_with_chosen_seeds": detectable_effect(sd, n),
+            "pilot_interval": [spread.low, spread.high],
+        }
+    return {"target_effect": TARGET_EFFECT, "max_seeds": MAX_SEEDS, "seeds": n, "targets": by_target}
+
+
+def needed_runs(fetch: Callable[..., dict | None] = recorded) -> list[dict]:
+    """The design's runs not recorded yet, in its order: the pilot, each method's selection
+    (CSG's first), then every method at its chosen value over the evaluation seeds (once the
+    pilot has fixed how many). Run again after a batch: what was recorded unlocks what follows."""
+    pilot = [dict(method=m, seed=s) for s in PILOT_SEEDS for m in ("csg", "vanilla")]
+    runs = [p for p in pilot if fetch(**p) is None]
+    analysis = power_analysis(fetch)
+    for method in sorted(METHODS, key=lambda m: m != "csg"):
+        setting = dict(method=method)
+        if tuned(method):
+            chosen, _, missing = select(method, fetch)
+            runs += missing
+            if chosen is None:
+                continue
+            setting[tuned(method)[0]] = chosen
+        settings = [setting] + ([dict(method="vanilla", magnitude=6)] if method == "vanilla" else [])
+        if analysis is not None:
+            runs += [p | {"seed": s} for p in settings for s in range(analysis["seeds"]) if fetch(**p, seed=s) is None]
+    return runs
+
+
+def main() -> None:
+    analysis = power_analysis()
+    if analysis is None:
+        missing = [s for s in PILOT_SEEDS for m in ("csg", "vanilla") if recorded(method=m, seed=s) is None]
+        sys.exit(f"the pilot is not recorded yet: {len(missing)} of {2 * len(PILOT_SEEDS)} runs missing")
+    records.write_json(POWER_RECORD, analysis | records.provenance(resolve_device("cpu")))
+    print(json.dumps(analysis, indent=1))
+
+
+if __name__ == "__main__":
+    main()
