@@ -355,7 +355,8 @@ def _formatted(judged: dict, key: str, signed: bool = False, digits: int = 2) ->
 
 
 def claim_table(claims, splits, **judge) -> pd.DataFrame:
-    """Like :func:`scorecard`, with both sides' means ± CI, for a chapter's own claims;
+    """Like :func:`scorecard`, with both sides' means ± CI and the minimum detectable effect
+    of the seeds (power 0.8), for a chapter's own claims;
     ``judge`` goes to :meth:`Claim.judge` (the chapter's parameters, seeds, grid, profile)."""
     rows = []
     for c in claims:
@@ -369,6 +370,7 @@ def claim_table(claims, splits, **judge) -> pd.DataFrame:
                     "setting": fmt("setting"),
                     "reference": fmt("reference"),
                     "difference": fmt("difference", True),
+                    "detectable": f"{j['difference'].detectable():.{c.digits}f}" if j["n"] >= 2 else "—",
                     "seeds": j["n"],
                     "verdict": j["verdict"],
                 }

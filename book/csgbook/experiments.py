@@ -130,7 +130,7 @@ def show_provenance(device="auto") -> None:
     print(f"commit: {info['git_commit']}   date: {info['date']}")
 
 
-def scale_table(cfg: Config, seeds) -> pd.DataFrame:
+def scale_table(cfg: Config, seeds):
     """The scale a chapter's runs train at, in one small table: backbone, images, schedule, seeds,
     evaluation sizes and recipe of ``cfg`` (its chapter's parameters) over ``seeds``."""
     bench = cfg.benchmark()
@@ -146,7 +146,8 @@ def scale_table(cfg: Config, seeds) -> pd.DataFrame:
         "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
         "evaluation images per split": f"{cfg.eval_size:,} every epoch, {final} at the end" if cfg.eval_size else final,
     }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
+    return table.style.set_properties(**{"text-align": "left"})  # a Styler: no cell is cut short
 
 
 RECIPE_NAMES = {
