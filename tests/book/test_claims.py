@@ -159,3 +159,16 @@ def test_the_index_counts_verdicts_per_target_and_reads_the_limits_from_the_reco
     html = claims.scorecard_table(card).to_html()
     assert 'href="04_visda.html">4. ' in html and "csg-v-reproduced" in html and "csg-v-none" in html
     assert "mIoU pts" in html
+
+
+def test_the_scorecard_gives_each_verdict_its_detectable_effect_and_holms_verdict(results):
+    chosen, card = _judged_pair(results)
+    tested = card[card["n"] >= 2]
+    assert len(tested) and (tested["detectable"] > 0).all()
+    # Holm is stricter: it keeps a verdict or makes it inconclusive, never the other way.
+    assert ((tested["holm"] == tested["kind"]) | (tested["holm"] == "inconclusive")).all()
+    assert (card.loc[card["kind"] == "not run", "holm"] == "not run").all()
+    html = claims.scorecard_table(card).to_html()
+    assert html.count("detectable: ≥") == len(tested)
+    box = claims.verdict_box(card, claims.benchmark_limits(chosen)).data
+    assert "After Holm's correction over all 2 judged claim–target pairs, 2 of the 2 reproductions" in box
