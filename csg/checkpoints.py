@@ -25,7 +25,7 @@ class Progress:
 
 
 def checkpoint_path(cfg: Config) -> Path:
-    return Path(cfg.run_dir or records.REPO_ROOT / "runs") / cfg.run_name / "checkpoint.pt"
+    return records.checkpoint_path(cfg.run_dir, cfg.run_name)
 
 
 def save_checkpoint(cfg: Config, step: TrainStep, optimizer, progress: Progress) -> None:

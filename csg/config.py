@@ -41,6 +41,9 @@ class Config:
     data_root: str | None = None
     arch: str = "efficientnet_lite0"
     weights: str | None = "imagenet"
+    # The name of a finished run whose trained backbone replaces these weights, as f_e's
+    # initialisation and as f_e,o (a prior that fits the target: the positive control).
+    prior: str | None = None
     image_size: int = 96
     epochs: int = 3
     batch_size: int = 32

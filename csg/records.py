@@ -98,6 +98,11 @@ def provenance(device: torch.device) -> dict:
     }
 
 
+def checkpoint_path(run_dir, run_name: str) -> Path:
+    """Where run ``run_name``'s checkpoint is kept (``run_dir`` None: the repository's runs/)."""
+    return Path(run_dir or REPO_ROOT / "runs") / run_name / "checkpoint.pt"
+
+
 def record_path(cfg) -> Path:
     """Where the record of run ``cfg`` (a :class:`csg.config.Config`) is written."""
     return (Path(cfg.results_dir) if cfg.results_dir else RESULTS_DIR) / f"{cfg.run_name}.json"

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import baselines, scaling
+from . import baselines, records, scaling
 from .backbones import Frozen, build_backbone
 from .config import OUTPUT_STRIDE, SCALED_FIELDS, Config
 from .data import Benchmark
@@ -62,14 +62,35 @@ def run_settings(cfg: Config, bench: Benchmark) -> RunSettings:
 
 
 def build_model(cfg: Config, bench: Benchmark) -> nn.Module:
-    """f_e before training: the backbone (ImageNet weights unless ``cfg.weights`` says otherwise)
-    with the benchmark's task head."""
+    """f_e before training: the backbone (ImageNet weights unless ``cfg.weights`` says otherwise,
+    or the trained backbone of the run ``cfg.prior``) with the benchmark's task head."""
     backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task])
+    if cfg.prior is not None:
+        backbone.load_state_dict(prior_backbone(cfg))
     if bench.task == "classification":
         return Classifier(backbone, bench.num_classes)
     # The official DeepLab freezes BatchNorm whole; ASPP's rates scale with the crop.
     backbone.freeze_bn_affine()
     return Segmenter(backbone, bench.num_classes, scaling.aspp_rates(cfg.image_size, OUTPUT_STRIDE[bench.task]))
+
+
+def prior_backbone(cfg: Config) -> dict:
+    """The backbone weights of the finished run ``cfg.prior``, from its checkpoint: f_e's
+    initialisation and f_e,o in place of ImageNet's (the positive control's prior)."""
+    path = records.checkpoint_path(cfg.run_dir, cfg.prior)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"prior {cfg.prior!r}: no checkpoint at {path}; train that run first (with the same run_dir)"
+        )
+    state = records.load_checkpoint(path)
+    written = state["config"]
+    if state["epoch"] + 1 < written["epochs"] or written["arch"] != cfg.arch:
+        raise ValueError(
+            f"prior {cfg.prior!r} must be a finished run of arch {cfg.arch!r}; its checkpoint is epoch "
+            f"{state['epoch'] + 1} of {written['epochs']}, arch {written['arch']!r}"
+        )
+    prefix = "model.backbone."
+    return {k.removeprefix(prefix): v for k, v in state["step"].items() if k.startswith(prefix)}
 
 
 def build_step(cfg: Config, bench: Benchmark, device: torch.device, settings: RunSettings) -> TrainStep:

@@ -20,6 +20,12 @@ synthetic, and the same 4,000 real digits on both targets).
    :data:`MAX_SEEDS`. That spread stands in for every Table 1 comparison.
 4. **Verdicts.** The book's rule (``csg.stats``), each with its minimum detectable effect,
    and Holm's correction over the scorecard.
+5. **Positive control** (a check of the mechanism, not a claim of the paper). A prior that
+   fits the target: the ImageNet backbone fine-tuned on the 1,000 ``real_train`` digits
+   (disjoint from every evaluation image) by the baseline's recipe, then f_e's
+   initialisation and f_e,o (``Config.prior``). First the premise (the oracle on that prior
+   against the baseline from it), then the baseline, the oracle, CSG and feature-l2 from it,
+   each at Table 1's chosen value, over the first :data:`CONTROL_SEEDS_MAX` evaluation seeds.
 
 ``python -m csgbook.design`` prints where the design stands and, once the pilot is recorded,
 writes its power analysis to ``results/table1/power.json``.
@@ -51,6 +57,9 @@ MAX_EXTENSIONS = 2
 TARGET_EFFECT = 3.0  # accuracy points
 MAX_SEEDS = 20  # what the CPU budget allows (about 12 hours for Table 1)
 TARGETS = ("mnistm", "mnist")
+PRIOR = dict(method="vanilla", train_split="real_train", train_size=None, seed=0)
+CONTROL_METHODS = ("vanilla", "oracle", "csg", "feature_l2")
+CONTROL_SEEDS_MAX = 10
 POWER_RECORD = records.RESULTS_DIR / "table1" / "power.json"
 
 
@@ -136,21 +145,49 @@ def power_analysis(fetch: Callable[..., dict | None] = recorded) -> dict | None:
 def needed_runs(fetch: Callable[..., dict | None] = recorded) -> list[dict]:
     """The design's runs not recorded yet, in its order: the pilot, each method's selection
     (CSG's first), then every method at its chosen value over the evaluation seeds (once the
-    pilot has fixed how many). Run again after a batch: what was recorded unlocks what follows."""
+    pilot has fixed how many), then the positive control. Run again after a batch: what was
+    recorded unlocks what follows."""
     pilot = [dict(method=m, seed=s) for s in PILOT_SEEDS for m in ("csg", "vanilla")]
     runs = [p for p in pilot if fetch(**p) is None]
     analysis = power_analysis(fetch)
     for method in sorted(METHODS, key=lambda m: m != "csg"):
-        setting = dict(method=method)
         if tuned(method):
-            chosen, _, missing = select(method, fetch)
-            runs += missing
-            if chosen is None:
-                continue
-            setting[tuned(method)[0]] = chosen
+            runs += select(method, fetch)[2]
+        setting = chosen_setting(method, fetch)
+        if setting is None or analysis is None:
+            continue
         settings = [setting] + ([dict(method="vanilla", magnitude=6)] if method == "vanilla" else [])
-        if analysis is not None:
-            runs += [p | {"seed": s} for p in settings for s in range(analysis["seeds"]) if fetch(**p, seed=s) is None]
+        runs += [p | {"seed": s} for p in settings for s in range(analysis["seeds"]) if fetch(**p, seed=s) is None]
+    if analysis is not None and not runs:  # Table 1 first: the control once it is complete
+        runs = control_runs(analysis["seeds"], fetch)
+    return runs
+
+
+def prior_name() -> str:
+    """The run name of the control's prior (its checkpoint, under runs/, is what the control loads)."""
+    return Config(**PRIOR).run_name
+
+
+def chosen_setting(method: str, fetch: Callable[..., dict | None] = recorded) -> dict | None:
+    """``method`` at its chosen hyper-parameter (None while the selection is incomplete)."""
+    if not tuned(method):
+        return dict(method=method)
+    chosen = select(method, fetch)[0]
+    return None if chosen is None else {"method": method, tuned(method)[0]: chosen}
+
+
+def control_runs(seeds: int, fetch: Callable[..., dict | None] = recorded) -> list[dict]:
+    """The positive control's runs not recorded yet: its prior, then each control method from it."""
+    if fetch(**PRIOR) is None:
+        return [PRIOR]
+    runs = []
+    for method in CONTROL_METHODS:
+        setting = chosen_setting(method, fetch)
+        if setting is not None:
+            setting |= {"prior": prior_name()}
+            runs += [
+                setting | {"seed": s} for s in range(min(seeds, CONTROL_SEEDS_MAX)) if fetch(**setting, seed=s) is None
+            ]
     return runs
 
 

@@ -41,3 +41,35 @@ def test_seeds_come_from_the_noisier_target_and_respect_the_budget():
     n = design.evaluation_seeds({"mnistm": noisy, "mnist": quiet})
     assert n == min(design.MAX_SEEDS, seeds_needed(np.std(noisy, ddof=1), design.TARGET_EFFECT))
     assert design.evaluation_seeds({"mnistm": [0.0, 30.0, -30.0]}) == design.MAX_SEEDS
+
+
+def test_the_design_runs_in_its_declared_order(monkeypatch):
+    done = {}  # run name -> record: what the fake results folder holds
+    from csg.config import Config
+
+    def fetch(**p):
+        return done.get(Config(**p).run_name)
+
+    def record_all(runs, score=lambda p: 0.5, mnistm=lambda p: 0.4):
+        for p in runs:
+            done[Config(**p).run_name] = {"final": {"synthetic_val": {"score": score(p)},
+                                                    "mnistm": {"score": mnistm(p)}, "mnist": {"score": mnistm(p)}}}  # fmt: skip
+
+    first = design.needed_runs(fetch)
+    assert {(p["method"], p["seed"]) for p in first[:6]} == {(m, s) for m in ("csg", "vanilla") for s in design.PILOT_SEEDS}
+    assert all(p["seed"] in design.SELECTION_SEEDS for p in first[6:])  # then the selections, nothing else
+    # every candidate equal: the grid's edges win ties and the grids grow; record until selection is done
+    for _ in range(design.MAX_EXTENSIONS + 2):
+        record_all([p for p in design.needed_runs(fetch) if p["seed"] >= 100],
+                   score=lambda p: 1 - abs(np.log10(p.get("weight", p.get("lr", 0.1)) or 0.1) + 1) / 10,
+                   mnistm=lambda p: 0.4 + 0.01 * (p["seed"] % 3) * (p["method"] == "csg"))  # fmt: skip
+    evaluation = design.needed_runs(fetch)
+    n = design.power_analysis(fetch)["seeds"]
+    assert evaluation and all(p["seed"] < n for p in evaluation)
+    assert {p.get("weight") for p in evaluation if p["method"] == "csg"} == {0.1}  # chosen inside the grid
+    record_all(evaluation)
+    assert design.needed_runs(fetch) == [design.PRIOR]  # the control after Table 1
+    record_all([design.PRIOR])
+    control = design.needed_runs(fetch)
+    assert {p["prior"] for p in control} == {design.prior_name()}
+    assert {p["method"] for p in control} == set(design.CONTROL_METHODS)

@@ -305,3 +305,21 @@ def test_the_official_recipe_trains_with_its_settings(tmp_path):
     settings = run(tmp_path, method="csg", recipe="official", warmup_iters=None).record["settings"]
     assert settings["warmup_iters"] == 100 and settings["queue_size"] == TINY["queue_size"]
     assert settings["ema_momentum"] == pytest.approx(queue_ema_momentum(TINY["queue_size"], TINY["batch_size"]))
+
+
+def test_a_prior_runs_backbone_initialises_f_e_and_f_e_o(tmp_path):
+    from csg.step import build_step, run_settings
+
+    prior = run(tmp_path, method="vanilla", train_split="real_train")
+    prior_name = Config.from_record(prior.record["config"]).run_name
+    cfg = Config(**TINY | dict(method="csg", prior=prior_name, run_dir=str(tmp_path / "runs")))
+    bench = cfg.benchmark()
+    step = build_step(cfg, bench, torch.device("cpu"), run_settings(cfg, bench))
+    trained = prior.model.backbone.state_dict()
+    for name, value in step.model.backbone.state_dict().items():
+        assert torch.equal(value, trained[name]), name
+    for name, value in step.teacher.backbone.state_dict().items():
+        assert torch.equal(value, trained[name]), name
+    assert cfg.run_name != Config(**TINY | dict(method="csg")).run_name
+    with pytest.raises(FileNotFoundError, match="prior 'nowhere': no checkpoint at"):
+        build_step(dataclasses.replace(cfg, prior="nowhere"), bench, torch.device("cpu"), run_settings(cfg, bench))
