@@ -101,7 +101,7 @@ class Claim:
     reference: dict | None
     paper: tuple[float, float]  # the paper's numbers for (setting, reference)
     seeds: tuple[int, ...]
-    metric: str = "score"  # "score": accuracy / mIoU (%); "energy": HSE s=0 (lower = more diverse)
+    metric: str = "score"  # "score": accuracy / mIoU (%); "energy": Eq. 1's energy at s = 0 (lower = more diverse)
     # A claim measured from trained models rather than read from their records: the name of the
     # measurement its chapter saves (csgbook.experiments.save_measure), {split: {side: {seed: value}}}.
     measure: str | None = None
@@ -125,7 +125,7 @@ class Claim:
     @property
     def unit(self) -> str:
         """What the paired difference is measured in."""
-        return "energy (HSE s=0)" if self.metric == "energy" else self.score_unit
+        return "energy (s = 0)" if self.metric == "energy" else self.score_unit
 
     @property
     def group(self) -> str:

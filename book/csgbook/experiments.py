@@ -250,11 +250,11 @@ def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:
 
 def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Each setting's mean ± the half-width of its 95 % CI over seeds (rows indexed by setting, seed);
-    energies (columns named "HSE ...") to 4 decimals, scores to 2."""
+    energies (columns named "energy ..." or "HSE ...") to 4 decimals, scores to 2."""
     from csg.stats import mean_ci
 
     def summary(col):
-        digits = 4 if str(col).startswith("HSE") else 2
+        digits = 4 if str(col).startswith(("energy", "HSE")) else 2
         return per_seed[col].groupby(level=0, sort=False).agg(lambda x: mean_ci(x.dropna()).format(digits=digits))
 
     return pd.DataFrame({col: summary(col) for col in per_seed.columns})

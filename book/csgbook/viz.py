@@ -219,7 +219,7 @@ def plot_feature_circle(ax, features, title: str) -> float:
         return float("nan")
     energy = hse(f)["s0"]
     two_d = PCA(n_components=2, random_state=0).fit_transform(f.numpy())
-    plot_feature_density(ax, two_d, title=f"{title}\nHSE s=0: {energy:.4f}")
+    plot_feature_density(ax, two_d, title=f"{title}\nenergy (s = 0): {energy:.4f}")
     return energy
 
 
@@ -320,8 +320,10 @@ def per_class_heatmap(runs: dict[tuple, dict], split: str, ax=None, score: str =
 
 def learning_curves(runs: dict[tuple, dict], splits, seed: int, score: str = "mean per-class accuracy (%)"):
     """Score (%) after every epoch on each split, one line per setting, for one seed of runs
-    keyed by (setting, seed). Returns the figure."""
+    keyed by (setting, seed); epochs on whole-number ticks, the legend below the panels.
+    Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, len(splits), figsize=(4 * len(splits), 3), sharex=True, squeeze=False)
     for (label, s), r in runs.items():
@@ -332,9 +334,11 @@ def learning_curves(runs: dict[tuple, dict], splits, seed: int, score: str = "me
             ax.plot(epochs, [h[split] * 100 for h in r["history"]], marker="o", label=label)
             ax.set_title(split)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0, 0].set_ylabel(score)
-    axes[0, -1].legend(fontsize=7, loc="best")
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08 * ((len(labels) + 3) // 4), 1, 1))
     return fig
 
 

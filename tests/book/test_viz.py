@@ -105,6 +105,21 @@ def test_feature_circle_draws_features_and_survives_a_single_one():
     fig, (ax1, ax2) = plt.subplots(1, 2)
     features = torch.randn(20, 8, generator=torch.Generator().manual_seed(0))
     energy = viz.plot_feature_circle(ax1, features, "twenty")
-    assert np.isfinite(energy) and "HSE s=0" in ax1.get_title()
+    assert np.isfinite(energy) and f"energy (s = 0): {energy:.4f}" in ax1.get_title()
     assert np.isnan(viz.plot_feature_circle(ax2, features[:1], "one"))
+    plt.close(fig)
+
+
+def test_learning_curves_tick_whole_epochs_and_keep_the_legend_off_the_data():
+    history = [{"epoch": e, "synthetic_val": 0.5 + 0.1 * e, "mnistm": 0.3 + 0.05 * e} for e in (1, 2, 3)]
+    runs = {(label, 0): {"final": {}, "history": history} for label in ("Baseline", "CSG")}
+    fig = viz.learning_curves(runs, ["synthetic_val", "mnistm"], seed=0)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+        assert ax.get_legend() is None  # the legend is the figure's, below the panels
+    (legend,) = fig.legends
+    below = legend.get_window_extent().y1
+    assert all(below <= ax.get_window_extent().y0 for ax in fig.axes)
     plt.close(fig)
