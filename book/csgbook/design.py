@@ -139,7 +139,22 @@ def power_analysis(fetch: Callable[..., dict | None] = recorded) -> dict | None:
             "detectable_with_chosen_seeds": detectable_effect(sd, n),
             "pilot_interval": [spread.low, spread.high],
         }
-    return {"target_effect": TARGET_EFFECT, "max_seeds": MAX_SEEDS, "seeds": n, "targets": by_target}
+    return {
+        "target_effect": TARGET_EFFECT, "max_seeds": MAX_SEEDS, "seeds": n, "targets": by_target,
+        "cost": cost(n, fetch),
+    }  # fmt: skip
+
+
+def cost(seeds: int, fetch: Callable[..., dict | None] = recorded) -> dict:
+    """What the design costs in runs and CPU hours, at the pilot's mean wall time per run."""
+    pilot = [fetch(method=m, seed=s) for s in PILOT_SEEDS for m in ("csg", "vanilla")]
+    per_run = float(np.mean([r["wall_time_s"] for r in pilot]))
+    selection = sum(len(tuned(m)[1]) * len(SELECTION_SEEDS) for m in METHODS if tuned(m))
+    evaluation = (len(METHODS) + 1) * seeds  # + the baseline with RandAugment
+    control = 1 + len(CONTROL_METHODS) * min(seeds, CONTROL_SEEDS_MAX)
+    runs = {"pilot": len(pilot), "selection (before any extension)": selection, "evaluation": evaluation,
+            "positive control": control}  # fmt: skip
+    return {"runs": runs, "pilot_mean_wall_time_s": per_run, "cpu_hours": per_run * sum(runs.values()) / 3600}
 
 
 def needed_runs(fetch: Callable[..., dict | None] = recorded) -> list[dict]:

@@ -53,7 +53,7 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
     def record_all(runs, score=lambda p: 0.5, real=lambda p: 0.4):
         for p in runs:
             final = {"synthetic_val": {"score": score(p)}} | {t: {"score": real(p)} for t in ("mnistm", "mnist")}
-            done[Config(**p).run_name] = {"final": final}
+            done[Config(**p).run_name] = {"final": final, "wall_time_s": 600.0}
 
     first = design.needed_runs(fetch)
     pilot = {(m, s) for m in ("csg", "vanilla") for s in design.PILOT_SEEDS}
@@ -74,3 +74,12 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
     control = design.needed_runs(fetch)
     assert {p["prior"] for p in control} == {design.prior_name()}
     assert {p["method"] for p in control} == set(design.CONTROL_METHODS)
+
+
+def test_the_cost_counts_every_run_of_the_design_at_the_pilots_wall_time():
+    fetch = lambda **p: {"wall_time_s": 360.0}  # noqa: E731
+    out = design.cost(10, fetch)
+    selection = (len(design.REGULARIZED) * len(DECADES) + len(design.ORACLE_LRS)) * len(design.SELECTION_SEEDS)
+    assert out["runs"]["selection (before any extension)"] == selection
+    assert out["runs"]["evaluation"] == 8 * 10 and out["runs"]["positive control"] == 1 + 4 * 10
+    assert out["cpu_hours"] == pytest.approx(0.1 * sum(out["runs"].values()))
