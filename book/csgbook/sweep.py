@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from csg import records
@@ -61,26 +62,50 @@ def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Confi
     return runs
 
 
-def launch(runs: list[Config], parallel: int, threads: int, log_dir: Path) -> dict[str, int]:
-    """Train ``runs``, ``parallel`` at a time with ``threads`` CPU threads each; {run name: exit code}."""
+def launch(next_runs: Callable[[], list[Config]], parallel: int, threads: int, log_dir: Path) -> dict[str, int]:
+    """Train what ``next_runs()`` lists, ``parallel`` at a time with ``threads`` CPU threads each,
+    asking it again whenever a slot frees (so a run that a finished one unlocks, such as a
+    chosen λ's seeds, comes in its turn); {run name: exit code}. A run another launcher is
+    training (its lock file names a live process) is skipped."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"OMP_NUM_THREADS": str(threads)}
-    waiting, active, codes = list(runs), {}, {}
-    while waiting or active:
+    active, codes = {}, {}
+    while True:
+        waiting = [c for c in next_runs() if c.run_name not in active and c.run_name not in codes and not locked(c)]
         while waiting and len(active) < parallel:
             cfg = waiting.pop(0)
             log = open(log_dir / f"{cfg.run_name}.log", "w")
             process = subprocess.Popen(command(cfg), cwd=records.REPO_ROOT, env=env, stdout=log, stderr=log)
-            active[cfg.run_name] = (process, log, time.time())
+            lock_path(cfg).parent.mkdir(parents=True, exist_ok=True)
+            lock_path(cfg).write_text(str(process.pid))
+            active[cfg.run_name] = (cfg, process, log, time.time())
             print(f"start {cfg.run_name}", flush=True)
-        for name, (process, log, start) in list(active.items()):
+        if not active:
+            return codes
+        time.sleep(2)
+        for name, (cfg, process, log, start) in list(active.items()):
             if process.poll() is not None:
                 log.close()
+                lock_path(cfg).unlink(missing_ok=True)
                 codes[name] = process.returncode
                 print(f"exit {process.returncode} {name} ({time.time() - start:.0f} s)", flush=True)
                 del active[name]
-        time.sleep(2)
-    return codes
+
+
+def lock_path(cfg: Config) -> Path:
+    """The file naming the process that trains ``cfg`` (beside its checkpoint)."""
+    return records.checkpoint_path(cfg.run_dir, cfg.run_name).with_name("training.pid")
+
+
+def locked(cfg: Config) -> bool:
+    """Whether a live process is training ``cfg`` (a stale lock, its process gone, does not count)."""
+    try:
+        os.kill(int(lock_path(cfg).read_text()), 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def main(argv=None) -> None:

@@ -26,8 +26,23 @@ def test_sweep_lists_a_chapters_missing_runs_grid_first_then_the_chosen_weight(r
 
 
 @pytest.mark.slow
-def test_sweep_reports_each_runs_exit_code_and_keeps_its_log(tmp_path):
-    bad = Config(method="csg", dataset="no_such_dataset")
-    codes = sweep.launch([bad], parallel=1, threads=1, log_dir=tmp_path)
-    assert codes == {bad.run_name: 2}
+def test_sweep_reports_each_runs_exit_code_keeps_its_log_and_tries_a_failed_run_once(tmp_path):
+    bad = Config(method="csg", dataset="no_such_dataset", run_dir=str(tmp_path / "runs"))
+    asked = []
+    codes = sweep.launch(lambda: asked.append(1) or [bad], parallel=1, threads=1, log_dir=tmp_path)
+    assert codes == {bad.run_name: 2} and len(asked) >= 2  # asked again after the run ended, not retried
     assert "no_such_dataset" in (tmp_path / f"{bad.run_name}.log").read_text()
+    assert not sweep.lock_path(bad).exists()
+
+
+def test_a_run_another_live_process_trains_is_skipped(tmp_path):
+    import os
+
+    cfg = Config(method="csg", run_dir=str(tmp_path))
+    assert not sweep.locked(cfg)
+    sweep.lock_path(cfg).parent.mkdir(parents=True)
+    sweep.lock_path(cfg).write_text(str(os.getpid()))
+    assert sweep.locked(cfg)
+    assert sweep.launch(lambda: [cfg], parallel=1, threads=1, log_dir=tmp_path) == {}
+    sweep.lock_path(cfg).write_text("999999999")  # a process long gone: a stale lock
+    assert not sweep.locked(cfg)
