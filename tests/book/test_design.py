@@ -74,6 +74,11 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
     control = design.needed_runs(fetch)
     assert {p["prior"] for p in control} == {design.prior_name()}
     assert {p["method"] for p in control} == set(design.CONTROL_METHODS)
+    record_all(control)
+    ablations = design.needed_runs(fetch)  # the ablations last: Table 1's CSG, one change at a time
+    assert len(ablations) == len(design.ABLATIONS) * n and {p["weight"] for p in ablations} == {0.1}
+    record_all(ablations)
+    assert design.needed_runs(fetch) == []
 
 
 def test_the_cost_counts_every_run_of_the_design_at_the_pilots_wall_time():
@@ -82,4 +87,5 @@ def test_the_cost_counts_every_run_of_the_design_at_the_pilots_wall_time():
     selection = (len(design.REGULARIZED) * len(DECADES) + len(design.ORACLE_LRS)) * len(design.SELECTION_SEEDS)
     assert out["runs"]["selection (before any extension)"] == selection
     assert out["runs"]["evaluation"] == 8 * 10 and out["runs"]["positive control"] == 1 + 4 * 10
+    assert out["runs"]["ablations"] == len(design.ABLATIONS) * 10
     assert out["cpu_hours"] == pytest.approx(0.1 * sum(out["runs"].values()))
