@@ -497,7 +497,8 @@ def _after_holm(card: pd.DataFrame) -> str:
 
 def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
     """The index's opening box, from :func:`judged`'s table and :func:`benchmark_limits`: the
-    verdicts per target, the headline claim, what reproduced, and the benchmark's limits."""
+    verdicts per target and the benchmark's limits (both in a phone's first screen), then the
+    headline claim, what reproduced, and what Holm's correction leaves."""
     from IPython.display import HTML
 
     counts, first = verdict_counts(card), card.iloc[0]
@@ -515,14 +516,14 @@ def verdict_box(card: pd.DataFrame, limits: dict, cost: str = "cost.html"):
     return HTML(
         f'<div class="csg-verdict" id="verdict"><p class="csg-verdict-title">The verdicts on the paper\'s {n} claims, '
         f"from the run records</p>{table}"
+        f'<p class="csg-limits"><strong>The benchmark</strong> (the paper: {scale}): {limit}. '
+        f"At this scale a verdict judges an effect's direction, not its size. <a href=\"{cost}\">What the paper's "
+        "scale costs</a>.</p>"
         f"<p>The paper's headline, “{first['claim']}” ({first['source']}: {first['paper']} {first['unit']}), "
         f"is {chip(head.at[t0, 'kind'], head.at[t0, 'verdict'])} on the {TARGETS[t0]} ({head.at[t0, 'ours']}) and "
         f"{chip(head.at[t1, 'kind'], head.at[t1, 'verdict'])} on "
         f"the {TARGETS[t1]} ({head.at[t1, 'ours']}). Reproduced on the {TARGETS[t0]}, the one closest to "
-        f"VisDA-17's real images: {_reproduced(card, t0)}.</p><p>{_after_holm(card)}</p>"
-        f'<p class="csg-limits"><strong>The benchmark</strong> (the paper: {scale}): {limit}. '
-        f"At this scale a verdict judges an effect's direction, not its size. <a href=\"{cost}\">What the paper's "
-        "scale costs</a>.</p></div>"
+        f"VisDA-17's real images: {_reproduced(card, t0)}.</p><p>{_after_holm(card)}</p></div>"
     )
 
 

@@ -316,8 +316,10 @@ def score_table(runs: dict[str, dict], splits=None, percent: bool = True) -> pd.
 
 
 def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
-    """Where each run's numbers came from: its commit (short), whether the training code (``csg/``)
-    changed since, its device, date and wall time; a sentence above it sums them up."""
+    """Where each run's numbers came from: its commit (short), how many commits its setting's runs
+    span (labels "setting, seed N" or "setting, λ = w"; more than one: compare them before reading
+    the setting across seeds), whether the training code (``csg/``) changed since, its device,
+    date and wall time; a sentence above it sums them up."""
     table = pd.DataFrame.from_dict(
         {
             label: {
@@ -331,12 +333,15 @@ def provenance_table(runs: dict[str, dict]) -> pd.DataFrame:
         },
         orient="index",
     )
+    setting = table.index.str.replace(r", (seed \d+|λ = .*)$", "", regex=True)
+    table.insert(1, "setting's commits", table.groupby(setting)["commit"].transform("nunique"))
     commits, changed = table["commit"].unique(), (table["csg/ since"] == "changed").sum()
+    mixed = sorted(set(setting[table["setting's commits"] > 1]))
     say(
         f"{len(table)} runs, {table['minutes'].sum() / 60:.1f} h of training on "
         f"{' and '.join(table['device'].dropna().unique())}, from {len(commits)} commit"
-        f"{'s (mixed: compare them before reading one setting across them)' if len(commits) > 1 else ''}; "
-        f"{changed} made by training code that has changed since."
+        f"{'s' if len(commits) > 1 else ''}; settings whose seeds span several commits: "
+        f"{', '.join(mixed) or 'none'}; {changed} runs made by training code that has changed since."
     )
     return table
 

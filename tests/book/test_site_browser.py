@@ -100,11 +100,14 @@ def _open(browser, site: Path, page: str, size: str):
 @pytest.mark.parametrize("size", SIZES)
 def test_the_verdicts_open_the_index(site, browser, size):
     page = _open(browser, site, "index.html", size)
-    top, height, text = page.execute_script(
+    top, limits, height, text = page.execute_script(
         "const box = document.getElementById('verdict');"
-        "return box && [box.getBoundingClientRect().top, window.innerHeight, box.innerText];"
+        "const limits = box && box.querySelector('.csg-limits');"
+        "return box && [box.getBoundingClientRect().top, limits.getBoundingClientRect().top, window.innerHeight,"
+        " box.innerText];"
     )
     assert 0 <= top < height, f"the verdict box starts at {top:.0f} px, below the first screen ({height} px)"
+    assert limits < height, f"the benchmark's limits start at {limits:.0f} px, below the first screen ({height} px)"
     assert "reproduced" in text and "The benchmark" in text
     assert page.execute_script("return document.getElementById('T_scorecard') !== null")
 
