@@ -124,15 +124,20 @@ def main(argv=None) -> None:
     common = {"device": args.device, "resume": True}  # neither changes a run's name
     if args.num_workers is not None:
         common["num_workers"] = args.num_workers
-    if args.chapter == "table1":  # Table 1's declared design (csgbook.design)
-        runs = list({(cfg := Config(**p | common)).run_name: cfg for p in design.needed_runs()}.values())
-    else:
-        runs = needed_runs(args.chapter, args.all_weights, **common)
-    print(f"{len(runs)} runs to train for {args.chapter}", flush=True)
+
+    def next_runs() -> list[Config]:
+        if args.chapter == "table1":  # Table 1's declared design (csgbook.design)
+            runs = [Config(**p | common) for p in design.needed_runs()]
+        else:
+            runs = needed_runs(args.chapter, args.all_weights, **common)
+        return list({cfg.run_name: cfg for cfg in runs}.values())
+
+    runs = next_runs()
+    print(f"{len(runs)} runs to train for {args.chapter} now (more as their results unlock them)", flush=True)
     if args.dry_run:
         print("\n".join(" ".join(command(c)) for c in runs))
         return
-    codes = launch(runs, args.parallel, args.threads, records.REPO_ROOT / "runs" / "logs")
+    codes = launch(next_runs, args.parallel, args.threads, records.REPO_ROOT / "runs" / "logs")
     sys.exit(max(codes.values(), default=0))
 
 

@@ -46,3 +46,9 @@ def test_a_run_another_live_process_trains_is_skipped(tmp_path):
     assert sweep.launch(lambda: [cfg], parallel=1, threads=1, log_dir=tmp_path) == {}
     sweep.lock_path(cfg).write_text("999999999")  # a process long gone: a stale lock
     assert not sweep.locked(cfg)
+
+
+def test_the_command_line_lists_the_designs_runs(capsys):
+    sweep.main(["table1", "--dry-run"])
+    out = capsys.readouterr().out
+    assert "runs to train for table1 now" in out and "-m csg.train" in out
