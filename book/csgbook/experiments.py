@@ -138,6 +138,7 @@ def scale_table(cfg: Config, seeds):
     steps = cfg.epochs * (train_images // cfg.batch_size)
     final = "every image" if cfg.final_eval_size is None else f"{cfg.final_eval_size:,}"
     rows = {
+        "benchmark": cfg.dataset,
         "backbone": f"{cfg.arch} ({'ImageNet weights' if cfg.weights else 'random initialisation'})",
         "image size": f"{cfg.image_size} px",
         "training images": f"{train_images:,} (split {cfg.train_split!r})",
@@ -146,6 +147,8 @@ def scale_table(cfg: Config, seeds):
         "seeds": f"{len(seeds)} ({', '.join(map(str, seeds))})",
         "evaluation images per split": f"{cfg.eval_size:,} every epoch, {final} at the end" if cfg.eval_size else final,
     }
+    if cfg.patch_grid:
+        rows["dense CSG"] = f"{cfg.patch_grid} × {cfg.patch_grid} patches"
     table = pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
     return table.style.set_properties(**{"text-align": "left"})  # a Styler: no cell is cut short
 

@@ -155,7 +155,7 @@ def test_run_length_settings_are_scaled_unless_given(tmp_path):
     from csg.scaling import RunScale, scaled_settings
 
     record = run(tmp_path, method="csg", queue_size=None, warmup_iters=None).record
-    assert record["settings"] == dataclasses.asdict(scaled_settings(RunScale(64, 16, 1)))
+    assert record["settings"] == dataclasses.asdict(scaled_settings(RunScale(64, 16, 1), recipe=Config().recipe))
     literal = run(tmp_path, method="csg", queue_size=65536, ema_momentum=0.999, warmup_iters=100).record
     assert literal["settings"] == {"queue_size": 65536, "ema_momentum": 0.999, "warmup_iters": 100}
 
