@@ -9,6 +9,7 @@ numbers never reach ``results/``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -106,7 +107,7 @@ def run(gpus: int = 1, **params) -> dict:
         from csg.train import command
 
         done = subprocess.run(command(cfg, gpus), cwd=records.REPO_ROOT, capture_output=True, text=True)
-        print(done.stdout, end="")  # the per-epoch lines, into the chapter
+        training_log(cfg).write_text(done.stdout + done.stderr)
         if done.returncode != 0 and not path.exists():
             raise RuntimeError(
                 f"torchrun with {gpus} processes failed (exit {done.returncode}): "
@@ -116,7 +117,8 @@ def run(gpus: int = 1, **params) -> dict:
             )
     elif not path.exists():
         try:
-            train(cfg)
+            with logged(cfg):
+                train(cfg)
         except FloatingPointError:
             if not path.exists():
                 raise
@@ -219,7 +221,23 @@ def trained_model(**params):
         return model
     if record_path(cfg).exists():
         cfg = dataclasses.replace(cfg, results_dir=tempfile.mkdtemp(prefix="csg-retrained-"))
-    return train(cfg).model
+    with logged(cfg):
+        return train(cfg).model
+
+
+def training_log(cfg: Config) -> Path:
+    """Where a training run from a chapter writes its progress lines (beside the sweep's logs)."""
+    folder = Path(cfg.run_dir or records.REPO_ROOT / "runs") / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{cfg.run_name}.log"
+
+
+@contextlib.contextmanager
+def logged(cfg: Config):
+    """Send a training's per-epoch lines and progress bars to its log file, not into the chapter:
+    to a reader of the site they are plumbing; the record holds every number they show."""
+    with open(training_log(cfg), "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield
 
 
 def target_features(model, split: str, **params):

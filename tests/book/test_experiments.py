@@ -19,6 +19,18 @@ def test_a_chapter_trains_through_torchrun_with_two_processes(tmp_path, monkeypa
     assert rec["final"]["mnist"]["n"] == 32  # features gathered from both ranks
 
 
+def test_a_chapter_trains_quietly_into_a_log(capsys):
+    # per-epoch lines and progress bars are plumbing to a reader: they go to the run's log file
+    from csgbook import experiments
+
+    params = TINY | dict(device="cpu", seed=5)
+    experiments.run(**params)
+    shown = capsys.readouterr()
+    assert shown.out == "" and shown.err == ""
+    log = experiments.training_log(experiments.config(**params)).read_text()
+    assert "epoch 1/" in log
+
+
 def test_a_recorded_run_trained_again_never_replaces_its_record(tmp_path, monkeypatch):
     # its checkpoint lost, a chapter needing the model trains it again, into a scratch folder
     import shutil
