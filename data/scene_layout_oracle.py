@@ -20,7 +20,12 @@ from csg.metrics import coarse_oracle_miou
 from csg.records import provenance, write_json
 from csg.runtime import resolve_device
 
-LAYOUTS = {"3 x 3 grid, 3-6 digits (first design)": (3, (3, 6)), "2 x 2 grid, 1-4 digits": (2, (1, 4))}
+LAYOUTS = {
+    "3 x 3 grid, 3-6 digits (first design)": (3, (3, 6)),
+    "2 x 2 grid, 1-4 digits": (2, (1, 4)),
+    "2 x 2 grid, 1-2 digits": (2, (1, 2)),
+    "one digit per scene": (1, (1, 1)),
+}
 
 
 def measure(grid: int, digits: tuple[int, int], n: int, image_size: int, seed: int) -> dict:
