@@ -29,13 +29,9 @@ LAYOUTS = {
 
 
 def measure(grid: int, digits: tuple[int, int], n: int, image_size: int, seed: int) -> dict:
-    saved = digit_scenes.GRID, digit_scenes.DIGITS_PER_SCENE
-    digit_scenes.GRID, digit_scenes.DIGITS_PER_SCENE = grid, digits
-    try:
-        bank = render.glyph_bank(render.digit_fonts(False))
-        _, labels = digit_scenes.render_synthetic_scenes(n, image_size, np.random.default_rng(seed), bank)
-    finally:
-        digit_scenes.GRID, digit_scenes.DIGITS_PER_SCENE = saved
+    layout = digit_scenes.SceneLayout(grid=grid, digits=digits)
+    bank = render.glyph_bank(render.digit_fonts(False))
+    _, labels = digit_scenes.render_synthetic_scenes(n, image_size, np.random.default_rng(seed), bank, layout=layout)
     y = torch.as_tensor(labels).long()
     classes = len(digit_scenes.SCENE_CLASSES)
     return {

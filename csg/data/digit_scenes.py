@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -61,11 +62,6 @@ from .registry import register_benchmark, register_dataset
 SCENE_CLASSES = ("background",) + tuple(str(d) for d in range(10))
 SCENE_SPLITS = ("train", "synthetic_val", "real_train", "mnistm")
 SYNTHETIC_SCENE_SPLITS = ("train", "synthetic_val")
-DIGITS_PER_SCENE = (1, 4)  # inclusive range
-GRID = 2  # digits sit in distinct cells of a GRID x GRID layout
-CELL_JITTER = 0.15  # centre jitter, fraction of a cell
-SYNTH_HEIGHT = (0.55, 0.95)  # rendered digit height, fraction of a cell
-REAL_BOX = (0.8, 1.2)  # MNIST 28x28 box side (digit + margin), fraction of a cell
 REAL_ROTATION_DEG = 10.0
 STROKE_THRESHOLD = 128  # MNIST intensity from which a pixel is labelled digit
 REAL_TRAIN_DIGITS = 1000  # the real-digit split shared with the classification benchmark
@@ -73,24 +69,92 @@ CHUNK_SIZE = 250
 _SPLIT_CODES = {"train": 11, "synthetic_val": 12, "real_train": 13, "mnistm": 14}
 
 
-def _layout_params() -> dict:
-    """The layout constants, part of a split's cache key (a changed layout never reads stale arrays)."""
-    return {"grid": GRID, "digits_per_scene": list(DIGITS_PER_SCENE)}
+@dataclass(frozen=True)
+class SceneLayout:
+    """Where a scene's digits sit and how large they are (sizes as fractions of a grid cell)."""
+
+    grid: int = 2  # digits sit in distinct cells of a grid x grid layout
+    digits: tuple[int, int] = (1, 4)  # digits per scene, inclusive range
+    jitter: float = 0.15  # centre jitter
+    synthetic_height: tuple[float, float] = (0.55, 0.95)  # rendered digit height
+    real_box: tuple[float, float] = (0.8, 1.2)  # MNIST 28x28 box side (digit + margin)
+
+    def params(self) -> dict:
+        """Part of a split's cache key (a changed layout never reads stale arrays). Fields at their
+        defaults beyond grid and digits are left out, so the first layout's caches stay valid."""
+        key = {"grid": self.grid, "digits_per_scene": list(self.digits)}
+        first = SceneLayout()
+        for f in ("jitter", "synthetic_height", "real_box"):
+            if getattr(self, f) != getattr(first, f):
+                key[f] = getattr(self, f)
+        return key
+
+    def place(self, rng: np.random.Generator, n: int, image_size: int):
+        """Per scene: number of digits, the (x, y) centres of up to ``digits[1]`` digits, the cell side."""
+        lo, hi = self.digits
+        count = rng.integers(lo, hi + 1, size=n)
+        cell = image_size / self.grid
+        cells = np.argsort(rng.random((n, self.grid * self.grid)), axis=1)[:, :hi]  # distinct cells
+        jitter = rng.uniform(-self.jitter, self.jitter, size=(n, hi, 2)) * cell
+        centers = np.stack([(cells % self.grid + 0.5) * cell, (cells // self.grid + 0.5) * cell], axis=-1) + jitter
+        return count, centers, cell
 
 
-def _layout(rng: np.random.Generator, n: int, image_size: int):
-    """Per scene: number of digits and the (x, y) centres of up to 6 digits (NaN = unused)."""
-    lo, hi = DIGITS_PER_SCENE
-    count = rng.integers(lo, hi + 1, size=n)
-    cell = image_size / GRID
-    cells = np.argsort(rng.random((n, GRID * GRID)), axis=1)[:, :hi]  # distinct cells
-    jitter = rng.uniform(-CELL_JITTER, CELL_JITTER, size=(n, hi, 2)) * cell
-    centers = np.stack([(cells % GRID + 0.5) * cell, (cells // GRID + 0.5) * cell], axis=-1) + jitter
-    return count, centers, cell
+LAYOUT = SceneLayout()  # this benchmark's
+
+
+@dataclass
+class Glyphs:
+    """One draw of every digit slot's glyph: class, font, stroke and shape, arrays (n, slots)."""
+
+    digit: np.ndarray
+    font: np.ndarray
+    stroke: np.ndarray
+    height: np.ndarray  # pixels
+    aspect: np.ndarray
+    angle: np.ndarray
+    shear: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n: int, slots: int, cell: float, num_fonts: int, layout: SceneLayout):
+        digit = rng.integers(0, 10, size=(n, slots))
+        font = rng.integers(0, num_fonts, size=(n, slots))
+        stroke = rng.choice(len(render.STROKE_WIDTHS), size=(n, slots), p=STROKE_PROBS)
+        height = rng.uniform(*layout.synthetic_height, size=(n, slots)) * cell
+        aspect = rng.uniform(*ASPECT_RANGE, size=(n, slots))
+        angle = np.clip(rng.normal(0.0, ROTATION_STD_DEG, size=(n, slots)), -MAX_ROTATION_DEG, MAX_ROTATION_DEG)
+        shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR, size=(n, slots))
+        return cls(digit, font, stroke, height, aspect, angle, shear)
+
+    def coverage(self, bank: render.GlyphBank, i: int, j: int, size: int, center) -> np.ndarray:
+        """Slot j of scene i placed at ``center``: its (size, size) uint8 coverage."""
+        glyph = bank.masks[self.font[i, j]][self.stroke[i, j]][self.digit[i, j]]
+        return render.warp_glyph(
+            glyph, (size, size), self.height[i, j], self.aspect[i, j], self.angle[i, j], self.shear[i, j], tuple(center)
+        )
+
+
+def finish_images(rng: np.random.Generator, images: np.ndarray, image_size: int, degrade: bool = True) -> np.ndarray:
+    """Float images in [0, 1] -> uint8, with the synthetic source's noise and blur when ``degrade``."""
+    n = len(images)
+    if degrade:
+        render.add_noise(rng, images, P_NOISE, NOISE_STD)
+    images = render.to_uint8(images)
+    if degrade:
+        blur = rng.random(n) < P_BLUR
+        radius = rng.uniform(*BLUR_RADIUS, size=n) * (image_size / 128)
+        for i in np.flatnonzero(blur):
+            images[i] = render.gaussian_blur(images[i], radius[i])
+    return images
 
 
 def render_synthetic_scenes(
-    n: int, image_size: int, rng: np.random.Generator, bank: render.GlyphBank, degrade: bool = True
+    n: int,
+    image_size: int,
+    rng: np.random.Generator,
+    bank: render.GlyphBank,
+    degrade: bool = True,
+    layout: SceneLayout = LAYOUT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` synthetic scenes: images uint8 (n, S, S, 3), labels uint8 (n, S, S).
 
@@ -98,50 +162,36 @@ def render_synthetic_scenes(
     labels and pixels agree exactly).
     """
     s = image_size
-    count, centers, cell = _layout(rng, n, s)
-    slots = DIGITS_PER_SCENE[1]
-    digit = rng.integers(0, 10, size=(n, slots))
-    font = rng.integers(0, bank.num_fonts, size=(n, slots))
-    stroke = rng.choice(len(render.STROKE_WIDTHS), size=(n, slots), p=STROKE_PROBS)
-    height = rng.uniform(*SYNTH_HEIGHT, size=(n, slots)) * cell
-    aspect = rng.uniform(*ASPECT_RANGE, size=(n, slots))
-    angle = np.clip(rng.normal(0.0, ROTATION_STD_DEG, size=(n, slots)), -MAX_ROTATION_DEG, MAX_ROTATION_DEG)
-    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR, size=(n, slots))
-
+    count, centers, cell = layout.place(rng, n, s)
+    slots = layout.digits[1]
+    glyphs = Glyphs.draw(rng, n, slots, cell, bank.num_fonts, layout)
     images = render.procedural_backgrounds(rng, n, s, s)
     bg_mean = render.mean_color(images)
     labels = np.zeros((n, s, s), dtype=np.uint8)
     for j in range(slots):
         colors = render.contrasting_colors(rng, bg_mean, MIN_CONTRAST)
         for i in np.flatnonzero(count > j):
-            glyph = bank.masks[font[i, j]][stroke[i, j]][digit[i, j]]
-            coverage = render.warp_glyph(
-                glyph, (s, s), height[i, j], aspect[i, j], angle[i, j], shear[i, j], tuple(centers[i, j])
-            )
+            coverage = glyphs.coverage(bank, i, j, s, centers[i, j])
             alpha = coverage.astype(np.float32)[..., None] / 255.0
             images[i] += (colors[i] - images[i]) * alpha
-            labels[i][coverage >= 128] = digit[i, j] + 1
-
-    if degrade:
-        render.add_noise(rng, images, P_NOISE, NOISE_STD)
-    images = render.to_uint8(images)
-    if degrade:
-        blur = rng.random(n) < P_BLUR
-        radius = rng.uniform(*BLUR_RADIUS, size=n) * (s / 128)
-        for i in np.flatnonzero(blur):
-            images[i] = render.gaussian_blur(images[i], radius[i])
-    return images, labels
+            labels[i][coverage >= 128] = glyphs.digit[i, j] + 1
+    return finish_images(rng, images, s, degrade), labels
 
 
 def render_real_scenes(
-    n: int, image_size: int, rng: np.random.Generator, digits: np.ndarray, digit_labels: np.ndarray
+    n: int,
+    image_size: int,
+    rng: np.random.Generator,
+    digits: np.ndarray,
+    digit_labels: np.ndarray,
+    layout: SceneLayout = LAYOUT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real-target scenes from the real digits given (28x28 uint8) and their labels."""
     s = image_size
-    count, centers, cell = _layout(rng, n, s)
-    slots = DIGITS_PER_SCENE[1]
+    count, centers, cell = layout.place(rng, n, s)
+    slots = layout.digits[1]
     pick = rng.integers(0, len(digits), size=(n, slots))
-    box = rng.uniform(*REAL_BOX, size=(n, slots)) * cell
+    box = rng.uniform(*layout.real_box, size=(n, slots)) * cell
     angle = rng.uniform(-REAL_ROTATION_DEG, REAL_ROTATION_DEG, size=(n, slots))
     patches = real_digits.photo_patches(rng, n, s, s)
     ink = np.zeros((n, s, s), dtype=np.uint8)
@@ -157,9 +207,9 @@ def render_real_scenes(
 
 
 def _synthetic_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
-    fonts, n, image_size, seed, code, chunk = task
+    renderer, layout, fonts, n, image_size, seed, code, chunk = task
     rng = np.random.default_rng([seed, code, chunk])
-    return render_synthetic_scenes(n, image_size, rng, render.glyph_bank(fonts))
+    return renderer(n, image_size, rng, render.glyph_bank(fonts), layout=layout)
 
 
 def generate_synthetic_scenes(
@@ -169,15 +219,17 @@ def generate_synthetic_scenes(
     split: str = "train",
     system_fonts: bool = False,
     workers: int | None = None,
+    renderer: Callable = render_synthetic_scenes,
+    layout: SceneLayout = LAYOUT,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Render ``n`` synthetic scenes, deterministic in (seed, split, n, image_size, fonts)."""
+    """Render ``n`` synthetic scenes, deterministic in (seed, split, n, image_size, fonts, renderer, layout)."""
     if split not in SYNTHETIC_SCENE_SPLITS:
         raise ValueError(f"unknown synthetic split {split!r}; accepted: {SYNTHETIC_SCENE_SPLITS}")
     fonts = render.digit_fonts(system_fonts)
     render.glyph_bank(fonts)
     code = _SPLIT_CODES[split]
     tasks = [
-        (fonts, min(CHUNK_SIZE, n - start), image_size, seed, code, k)
+        (renderer, layout, fonts, min(CHUNK_SIZE, n - start), image_size, seed, code, k)
         for k, start in enumerate(range(0, n, CHUNK_SIZE))
     ]
     workers = min(2, os.cpu_count() or 1) if workers is None else workers
@@ -192,14 +244,14 @@ def generate_synthetic_scenes(
 
 
 def generate_real_scenes(
-    split: str, n: int, image_size: int = 128, real_split_seed: int = 0
+    split: str, n: int, image_size: int = 128, real_split_seed: int = 0, layout: SceneLayout = LAYOUT
 ) -> tuple[np.ndarray, np.ndarray]:
     """``real_train`` or ``mnistm`` scenes from the fixed real-digit split."""
     digits, labels = real_digits.load_mnist_digits()
     parts = real_digits.split_real_digits(labels, REAL_TRAIN_DIGITS, real_split_seed)
     idx = parts["real_train"] if split == "real_train" else parts["eval"]
     rng = np.random.default_rng([real_split_seed, _SPLIT_CODES[split], image_size, n])
-    return render_real_scenes(n, image_size, rng, digits[idx], labels[idx])
+    return render_real_scenes(n, image_size, rng, digits[idx], labels[idx], layout)
 
 
 @register_dataset(
@@ -224,7 +276,12 @@ class DigitScenes(ArraySegmentationDataset):
         transform: joint transform ``transform(image, mask)``.
 
     ``.images`` uint8 (N, S, S, 3) and ``.labels`` uint8 (N, S, S) are memory-mapped.
+    A variant of the benchmark subclasses it with its own name, layout and synthetic renderer.
     """
+
+    name = "digit_scenes"
+    layout = LAYOUT
+    renderer = staticmethod(render_synthetic_scenes)
 
     @classmethod
     def from_split(cls, split, root, transform=None, **params):
@@ -248,16 +305,18 @@ class DigitScenes(ArraySegmentationDataset):
         workers: int | None = None,
     ):
         if split not in SCENE_SPLITS:
-            raise ValueError(f"digit_scenes: unknown split {split!r}; accepted: {SCENE_SPLITS}")
+            raise ValueError(f"{self.name}: unknown split {split!r}; accepted: {SCENE_SPLITS}")
         if split in SYNTHETIC_SCENE_SPLITS:
             n = train_size if split == "train" else val_size
-            params = render.rendered_params(seed, image_size, n, system_fonts) | _layout_params()
-            build = partial(generate_synthetic_scenes, n, seed, image_size, split, system_fonts, workers)
+            params = render.rendered_params(seed, image_size, n, system_fonts) | self.layout.params()
+            build = partial(
+                generate_synthetic_scenes, n, seed, image_size, split, system_fonts, workers, self.renderer, self.layout
+            )
         else:
             n = real_train_size if split == "real_train" else real_size
-            params = {"image_size": image_size, "n": n, "real_split_seed": real_split_seed} | _layout_params()
-            build = partial(generate_real_scenes, split, n, image_size, real_split_seed)
-        images, labels, meta = generated_arrays("digit_scenes", split, params, build, cache_dir, use_cache)
+            params = {"image_size": image_size, "n": n, "real_split_seed": real_split_seed} | self.layout.params()
+            build = partial(generate_real_scenes, split, n, image_size, real_split_seed, self.layout)
+        images, labels, meta = generated_arrays(self.name, split, params, build, cache_dir, use_cache)
         super().__init__(images, labels, SCENE_CLASSES, transform=transform, meta=meta)
         self.split = split
 

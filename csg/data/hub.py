@@ -75,10 +75,9 @@ PHOTO_LICENCES = {
     "grace_hopper.jpg": "U.S. Navy photograph, believed public domain (matplotlib states no licence)",
 }
 # The style constants of the synthetic source, named in the card when the benchmark's module has them
-# (digit_scenes imports most of them from digits; its digit height, SYNTH_HEIGHT, is a fraction of a grid cell).
+# (digit_scenes imports most of them from digits).
 STYLE = (
     "HEIGHT_FRACTION",
-    "SYNTH_HEIGHT",
     "ASPECT_RANGE",
     "ROTATION_STD_DEG",
     "MAX_ROTATION_DEG",
@@ -267,9 +266,11 @@ def generation_text(name: str, sources: Mapping) -> list[str]:
         "- Style ranges: " + ", ".join(f"`{k}` = {getattr(module, k)}" for k in STYLE if hasattr(module, k)) + ".",
     ]
     if name == "digit_scenes":
+        layout = digit_scenes.LAYOUT
         lines.append(
-            f"- Scenes: {digit_scenes.DIGITS_PER_SCENE[0]}-{digit_scenes.DIGITS_PER_SCENE[1]} digits in distinct "
-            f"cells of a jittered {digit_scenes.GRID}×{digit_scenes.GRID} grid; a synthetic pixel is a digit where "
+            f"- Scenes: {layout.digits[0]}-{layout.digits[1]} digits in distinct "
+            f"cells of a jittered {layout.grid}×{layout.grid} grid, a rendered digit {layout.synthetic_height[0]}–"
+            f"{layout.synthetic_height[1]} of a cell tall; a synthetic pixel is a digit where "
             f"the glyph covers it by ≥ 50 %, a real one where the MNIST stroke intensity is ≥ "
             f"{digit_scenes.STROKE_THRESHOLD}; label = digit + 1, 0 = background."
         )

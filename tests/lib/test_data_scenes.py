@@ -33,7 +33,7 @@ def test_synthetic_scenes_deterministic_labels_and_ranges(bank):
     assert labels.max() <= 10
     for scene in labels:
         present = set(np.unique(scene)) - {0}
-        assert 1 <= len(present) <= digit_scenes.DIGITS_PER_SCENE[1]
+        assert 1 <= len(present) <= digit_scenes.LAYOUT.digits[1]
         assert 0.02 < (scene > 0).mean() < 0.6  # digits cover part of the scene, not all
 
 
@@ -60,12 +60,8 @@ def test_single_real_digit_lands_where_its_label_is():
     bar = np.zeros((1, 28, 28), np.uint8)
     bar[0, 4:24, 12:16] = 255
     rng = np.random.default_rng(0)
-    original = digit_scenes.DIGITS_PER_SCENE
-    try:
-        digit_scenes.DIGITS_PER_SCENE = (1, 1)
-        images, maps = digit_scenes.render_real_scenes(1, 60, rng, bar, np.array([7]))
-    finally:
-        digit_scenes.DIGITS_PER_SCENE = original
+    one = digit_scenes.SceneLayout(digits=(1, 1))
+    images, maps = digit_scenes.render_real_scenes(1, 60, rng, bar, np.array([7]), one)
     assert set(np.unique(maps)) == {0, 8}
     ys, xs = np.nonzero(maps[0])
     assert (ys.max() - ys.min()) > 2 * (xs.max() - xs.min())  # a vertical bar, as drawn
