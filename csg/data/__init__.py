@@ -8,6 +8,7 @@ Real benchmarks (data not shipped; see data/README.md):
 Offline benchmark (generated from what the package registries ship, cached):
     Digits      -- rendered digits -> real MNIST / MNIST-M-style digits, 10 classes
     DigitScenes -- scenes of rendered digits -> real digits on photographs, 11 classes
+    TexturedScenes -- cluttered, textured 64-px scenes of one digit -> the same real scenes (CPU-sized)
 
 Item formats (the same for real and offline datasets):
     classification  (PIL RGB image, int label); ``transform(image)``
@@ -37,6 +38,7 @@ from .registry import (
     register_benchmark,
     register_dataset,
 )
+from .textured_scenes import TexturedScenes
 from .visda import VISDA_CLASSES, VisDA17
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "IGNORE_INDEX",
     "RandomScale",
     "SCENE_CLASSES",
+    "TexturedScenes",
     "VISDA_CLASSES",
     "VisDA17",
     "as_mask",
