@@ -98,7 +98,10 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(tmp_path):
     "kw, match",
     [
         (dict(method="mixup"), "accepted: oracle, vanilla, weight_l2, si, feature_l2, asg, csg"),
-        (dict(dataset="svhn"), "accepted: digits, digit_scenes, gta5, textured_scenes, textured_scenes_design, visda17"),
+        (
+            dict(dataset="svhn"),
+            "accepted: digits, digit_scenes, gta5, textured_scenes, textured_scenes_design, visda17",
+        ),
         (dict(epochs=-1), "epochs must be an integer >= 0"),
         (dict(stages=(3, 5)), r"subset of \{1, 2, 3, 4\}"),
         (dict(patch_grid=4), "4x4 patch grid is larger than the 2x2 feature map"),
