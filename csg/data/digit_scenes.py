@@ -254,14 +254,17 @@ def generate_real_scenes(
     return render_real_scenes(n, image_size, rng, digits[idx], labels[idx], layout)
 
 
-@register_dataset(
-    "digit_scenes",
+# How every scene benchmark's dataset registers (this one and its variants, e.g. textured_scenes).
+SCENE_DATASET = dict(
     task="segmentation",
     splits=SCENE_SPLITS,
     class_names=SCENE_CLASSES,
     generated=True,
     generation={"source_images": "train_size", "source_val_images": "val_size", "target_images": "real_size"},
 )
+
+
+@register_dataset("digit_scenes", **SCENE_DATASET)
 class DigitScenes(ArraySegmentationDataset):
     """One split of the offline segmentation benchmark; items ``(PIL image, Mask)``.
 

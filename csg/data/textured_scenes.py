@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import render
-from .digit_scenes import MIN_CONTRAST, SCENE_CLASSES, SCENE_SPLITS, DigitScenes, Glyphs, SceneLayout, finish_images
+from .digit_scenes import MIN_CONTRAST, SCENE_DATASET, DigitScenes, Glyphs, SceneLayout, finish_images
 from .registry import register_benchmark, register_dataset
 
 LAYOUT = SceneLayout(grid=1, digits=(1, 1), jitter=0.12, synthetic_height=(0.55, 0.9), real_box=(0.8, 1.15))
@@ -136,14 +136,7 @@ def render_textured_scenes(
     return finish_images(rng, images, s, degrade), labels
 
 
-@register_dataset(
-    "textured_scenes",
-    task="segmentation",
-    splits=SCENE_SPLITS,
-    class_names=SCENE_CLASSES,
-    generated=True,
-    generation={"source_images": "train_size", "source_val_images": "val_size", "target_images": "real_size"},
-)
+@register_dataset("textured_scenes", **SCENE_DATASET)
 class TexturedScenes(DigitScenes):
     """One split of the CPU-sized segmentation benchmark; as :class:`DigitScenes`, 64-px scenes by default."""
 
