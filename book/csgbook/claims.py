@@ -6,9 +6,9 @@ of run parameters; the claim is judged on the runs recorded under ``results/`` f
 every seed of the claim, by the paired difference of the two sides and its 95 %
 interval. Nothing here trains: a claim whose runs are not all recorded says so.
 
-A side's λ may be :data:`CHOSEN`: the λ its method gets by the book's one selection
-rule, the best of its registered λ grid (csg.registry) on held-out *synthetic* images
-at the selection seed (:func:`chosen_weight`).
+A side's λ (the oracle's: its learning rate) may be :data:`CHOSEN`: the value its method
+gets by the book's one selection rule (:mod:`csgbook.selection`), on held-out *synthetic*
+images at the selection seeds, never a real target.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from csg.records import record_path
 from csg.scaling import PAPER_SCALE, RunScale
 from csg.stats import Interval, holm_verdicts, mean_ci, paired_difference, verdict
 
-from . import paper
-from .experiments import REGULARIZED, SELECTION_SEED, best_weight, config, measures_dir, weight_grid
+from . import paper, selection
+from .experiments import config, measures_dir
 from .scales import STANDARD
 
 CHOSEN = "chosen"
@@ -52,23 +52,20 @@ def recorded(active_profile: bool = False, **params) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def chosen_weight(method: str, grid=None, active_profile: bool = False, **params) -> float | None:
-    """λ of ``method`` chosen on synthetic_val over ``grid`` (None: the method's registered grid) at the
-    selection seed (None: not all recorded)."""
-    grid = weight_grid(method, grid)
-    sweep = {w: recorded(active_profile, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
-    if any(r is None for r in sweep.values()):
-        return None
-    return best_weight(sweep)
-
-
 def resolve(params: dict, grid=None, active_profile: bool = False) -> dict | None:
-    """``params`` with a :data:`CHOSEN` λ replaced by the chosen value (None while the grid is incomplete)."""
-    if params.get("weight") != CHOSEN:
+    """``params`` with a :data:`CHOSEN` value replaced by the one the selection rule gives, a λ from
+    ``grid`` (None: the method's own); None while its candidates are not all recorded."""
+    parameter = next((k for k, v in params.items() if v == CHOSEN), None)
+    if parameter is None:
         return params
-    rest = {k: v for k, v in params.items() if k not in ("weight", "method")}
-    weight = chosen_weight(params["method"], grid, active_profile, **rest)
-    return None if weight is None else params | {"weight": weight}
+    tuned = selection.tuned(params["method"])
+    if tuned is None or tuned[0] != parameter:
+        accepted = f"its {tuned[0]!r}" if tuned else "nothing of it"
+        problem = f"{params['method']}'s {parameter!r} cannot be {CHOSEN!r}"
+        raise ValueError(f"{problem}: the selection rule chooses {accepted}")
+    rest = {k: v for k, v in params.items() if k not in (parameter, "method", "seed")}
+    chosen = selection.select(params["method"], partial(recorded, active_profile), grid, **rest).chosen
+    return None if chosen is None else params | {parameter: chosen}
 
 
 def value(rec: dict, split: str, metric: str) -> float | None:
@@ -137,14 +134,17 @@ class Claim:
         return {"04_visda": "Table 1", "05_ablations": "Ablations (Tables 2–4)"}.get(self.chapter, self.source)
 
     def sides(self, split: str, common: dict | None = None, grid=None, active_profile: bool = False):
-        """The run parameters of (setting, reference) on ``split``, λ resolved (None while a λ grid is
-        incomplete); the chapter's parameters ``common`` win over the claim's defaults."""
-        setting = self.setting | (self.setting_by_split or {}).get(split, {})
-        sides = [
-            resolve(p | (common or {}), self.grid if grid is None else grid, active_profile)
-            for p in (setting, self.reference)
-        ]
+        """The run parameters of (setting, reference) on ``split``, chosen values resolved (None while
+        a selection is incomplete); the chapter's parameters ``common`` win over the claim's, except
+        a value the claim has chosen (the oracle's lr is chosen, whatever the chapter's lr)."""
+        grid = self.grid if grid is None else grid
+        sides = [resolve(p, grid, active_profile) for p in self.unresolved_sides(split, common)]
         return None if None in sides else sides
+
+    def unresolved_sides(self, split: str, common: dict | None = None) -> list[dict]:
+        """:meth:`sides` before the chosen values are resolved."""
+        setting = self.setting | (self.setting_by_split or {}).get(split, {})
+        return [p | (common or {}) | {k: v for k, v in p.items() if v == CHOSEN} for p in (setting, self.reference)]
 
     def records(self, split: str) -> list[dict]:
         """The standard records both sides of the claim are judged on (none for a measured claim)."""
@@ -178,7 +178,7 @@ class Claim:
         else:
             sides = self.sides(split, common, grid, active_profile)
             if sides is None:
-                return {"n": 0, "verdict": "not run yet: λ grid incomplete"}
+                return {"n": 0, "verdict": "not run yet: selection incomplete"}
             a, b = (per_seed(p, seeds, split, self.metric, active_profile) for p in sides)
         diff = paired_difference(a, b)
         if diff.n == 0:
@@ -196,8 +196,9 @@ class Claim:
 
 
 def _table1_side(method: str) -> dict:
-    """A Table 1 run of ``method``: chapter 04's scale, λ chosen where the method has one."""
-    return dict(method=method, **TABLE1.run) | (dict(weight=CHOSEN) if method in REGULARIZED else {})
+    """A Table 1 run of ``method``: chapter 04's scale, its λ (the oracle: its lr) chosen."""
+    tuned = selection.tuned(method)
+    return dict(method=method, **TABLE1.run) | ({tuned[0]: CHOSEN} if tuned else {})
 
 
 def _table1(method: str, reference: str) -> Claim:
@@ -568,7 +569,6 @@ __all__ = [
     "VERDICT_KINDS",
     "Claim",
     "Interval",
-    "chosen_weight",
     "benchmark_limits",
     "chapter_link",
     "chip",

@@ -6,13 +6,12 @@ warm-up, m from the queue's span) and the final scores on every held-out image (
 synthetic, and the same 4,000 real digits on both targets).
 
 1. **Pilot.** The baseline and CSG at the paper's λ = 0.1, at the pilot seeds.
-2. **Selection.** Each regularised method's λ on :data:`~csg.registry.DECADES`, each
-   candidate trained at the selection seeds and scored by its mean synthetic_val accuracy
-   over them; while the best λ sits at an edge of the grid, the grid grows by a decade past
-   that edge (at most :data:`MAX_EXTENSIONS` times). The oracle's learning rate is chosen
-   the same way on :data:`ORACLE_LRS` (it must be trained to convergence on synthetic data,
-   not at the baseline's lr). Selection seeds are never evaluation seeds; no real image is
-   looked at.
+2. **Selection.** The book's one rule (:mod:`csgbook.selection`): each regularised method's
+   λ on :data:`~csg.registry.DECADES`, each candidate trained at the selection seeds and
+   scored by its mean synthetic_val accuracy over them, the grid extended a decade past an
+   edge while the best sits there; the oracle's learning rate the same way on
+   :data:`~csgbook.selection.ORACLE_LRS`. Selection seeds are never evaluation seeds; no
+   real image is looked at.
 3. **Seeds.** The paired differences of the pilot (CSG minus the baseline, per pilot seed)
    give their spread on each target; the evaluation seeds are the fewest that detect a
    difference of :data:`TARGET_EFFECT` points with power 0.8 by the book's two-sided test
@@ -44,22 +43,19 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from csg import records
 from csg.config import Config
 from csg.records import record_path
-from csg.registry import DECADES
 from csg.runtime import resolve_device
 from csg.stats import detectable_effect, mean_ci, seeds_needed
 
-from .experiments import REGULARIZED, selection_score
+from .selection import SELECTION_SEEDS, select, tuned
 
 METHODS = ("oracle", "vanilla", "weight_l2", "si", "feature_l2", "asg", "csg")
 PILOT_SEEDS = (100, 101, 102)
-SELECTION_SEEDS = (100, 101)
 PILOT_WEIGHT = 0.1  # CSG's λ in the paper's Table 1
-ORACLE_LRS = (1e-3, 1e-2, 1e-1, 1.0)
-MAX_EXTENSIONS = 2
 TARGET_EFFECT = 3.0  # accuracy points
 MAX_SEEDS = 20  # what the CPU budget allows (about 12 hours for Table 1)
 TARGETS = ("mnistm", "mnist")
@@ -82,46 +78,6 @@ def recorded(**params) -> dict | None:
     """The record of the run these parameters describe (engine defaults otherwise), or None."""
     path = record_path(Config(**params))
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def tuned(method: str) -> tuple[str, tuple[float, ...]] | None:
-    """The hyper-parameter ``method`` is tuned on and its starting grid (None: nothing to tune)."""
-    if method in REGULARIZED:
-        return "weight", DECADES
-    if method == "oracle":
-        return "lr", ORACLE_LRS
-    return None
-
-
-def select(method: str, fetch: Callable[..., dict | None] = recorded) -> tuple[float | None, dict, list[dict]]:
-    """The value chosen for ``method``'s hyper-parameter by the rule above.
-
-    ``fetch(**params)`` gives a run's record (None: not recorded). Returns the chosen value (None
-    while runs are missing), every candidate's mean synthetic_val score, and the missing runs'
-    parameters (what to train next)."""
-    name, grid = tuned(method)
-    grid, means = sorted(grid), {}
-    for _ in range(MAX_EXTENSIONS + 1):
-        missing = []
-        for value in grid:
-            if value in means:
-                continue
-            found = [fetch(method=method, **{name: value}, seed=s) for s in SELECTION_SEEDS]
-            if None in found:
-                lacking = [s for s, r in zip(SELECTION_SEEDS, found) if r is None]
-                missing += [dict(method=method, **{name: value}, seed=s) for s in lacking]
-            else:
-                means[value] = float(np.mean([selection_score(r) for r in found]))
-        if missing:
-            return None, means, missing
-        best = max(grid, key=means.get)
-        if best == grid[0]:
-            grid = [grid[0] / 10, *grid]
-        elif best == grid[-1]:
-            grid = [*grid, grid[-1] * 10]
-        else:
-            return best, means, []
-    return best, means, []  # still at an edge after the last extension: kept, and shown as such
 
 
 def pilot_differences(fetch: Callable[..., dict | None] = recorded) -> dict[str, list[float]] | None:
@@ -160,6 +116,22 @@ def power_analysis(fetch: Callable[..., dict | None] = recorded) -> dict | None:
     }  # fmt: skip
 
 
+def power_table(analysis: dict | None = None) -> pd.DataFrame:
+    """The pilot's power analysis (:func:`power_analysis`; None: its record), one row per target."""
+    analysis = analysis or json.loads(POWER_RECORD.read_text())
+    n, effect = analysis["seeds"], analysis["target_effect"]
+    rows = {
+        target: {
+            "pilot differences, CSG − baseline (pts)": ", ".join(f"{d:+.2f}" for d in t["differences"]),
+            "SD (pts)": t["sd"],
+            f"seeds to detect {effect:g} pts": t["seeds_for_target_effect"],
+            f"detectable with {n} seeds (pts)": t["detectable_with_chosen_seeds"],
+        }
+        for target, t in analysis["targets"].items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def cost(seeds: int, fetch: Callable[..., dict | None] = recorded) -> dict:
     """What the design costs in runs and CPU hours, at the pilot's mean wall time per run."""
     pilot = [fetch(method=m, seed=s) for s in PILOT_SEEDS for m in ("csg", "vanilla")]
@@ -182,7 +154,7 @@ def needed_runs(fetch: Callable[..., dict | None] = recorded) -> list[dict]:
     analysis = power_analysis(fetch)
     for method in sorted(METHODS, key=lambda m: m != "csg"):
         if tuned(method):
-            runs += select(method, fetch)[2]
+            runs += select(method, fetch).missing
         setting = chosen_setting(method, fetch)
         if setting is None or analysis is None:
             continue
@@ -213,8 +185,8 @@ def chosen_setting(method: str, fetch: Callable[..., dict | None] = recorded) ->
     """``method`` at its chosen hyper-parameter (None while the selection is incomplete)."""
     if not tuned(method):
         return dict(method=method)
-    chosen = select(method, fetch)[0]
-    return None if chosen is None else {"method": method, tuned(method)[0]: chosen}
+    chosen = select(method, fetch)
+    return None if chosen.chosen is None else {"method": method, chosen.parameter: chosen.chosen}
 
 
 def control_runs(seeds: int, fetch: Callable[..., dict | None] = recorded) -> list[dict]:

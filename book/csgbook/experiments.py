@@ -28,22 +28,17 @@ from csg.config import Config
 from csg.data import Benchmark
 from csg.engine import train
 from csg.records import record_path
-from csg.registry import METHODS
 from csg.runtime import resolve_device
 
+from . import selection
 from .profile import current_profile, is_smoke
 from .scales import SMOKE_GENERATION, SMOKE_SIZES
+from .selection import Selection
 
 _SMOKE_DIR = None
 # Set (to anything) to read recorded runs only: a run that is not recorded raises instead of
 # training (the tests re-render the chapters' tables from results/ this way).
 RECORDS_ONLY = "CSG_RECORDS_ONLY"
-# λ of every regularised method is chosen the same way: each value of its grid (the registry's,
-# csg.registry) is run at the selection seed, and the best on held-out *synthetic* images is kept;
-# never a real target.
-REGULARIZED = tuple(name for name, method in METHODS.items() if method.regularized)
-SELECTION_SEED = 0
-
 
 # A chapter's papermill parameters that are run settings (fields of csg.engine.Config).
 RUN_PARAMETERS = (
@@ -179,30 +174,11 @@ def save_measure(name: str, values: dict, runs: dict[str, dict]) -> Path:
     )
 
 
-def selection_score(rec: dict) -> float:
-    """Score on the held-out synthetic split, the only one λ and settings are chosen on (-inf: diverged)."""
-    return rec["final"]["synthetic_val"]["score"] if "final" in rec else float("-inf")
-
-
-def best_weight(sweep: dict[float, dict]) -> float:
-    """The λ whose record scores best on synthetic_val: the book's one selection rule."""
-    return max(sweep, key=lambda w: selection_score(sweep[w]))
-
-
-def weight_grid(method: str, grid=None) -> tuple:
-    """``grid``, or the λ grid ``method`` is registered with when ``grid`` is None."""
-    return METHODS[method].weight_grid if grid is None else tuple(grid)
-
-
-def choose_weight(method: str, grid=None, gpus: int = 1, **params) -> tuple[float, dict[float, dict]]:
-    """λ for ``method``: each value of ``grid`` (None: the method's registered grid) run at the
-    selection seed, the best on synthetic_val kept.
-
-    Returns the chosen λ and every candidate's record, by λ.
-    """
-    grid = weight_grid(method, grid)
-    sweep = {w: run(gpus, method=method, weight=w, **params | {"seed": SELECTION_SEED}) for w in grid}
-    return best_weight(sweep), sweep
+def choose(method: str, weight_grid=None, gpus: int = 1, **params) -> Selection:
+    """``method``'s λ (the oracle: its lr) by the book's selection rule (:mod:`csgbook.selection`),
+    a λ from ``weight_grid`` (None: the method's own), each candidate at the selection seeds read
+    from its record or trained now, at the active profile; ``params``: the runs' other parameters."""
+    return selection.select(method, lambda **p: run(gpus, **p), weight_grid, **params)
 
 
 def run_settings(settings: dict[str, dict], seeds, gpus: int = 1, **params) -> dict[tuple, dict]:
@@ -281,12 +257,22 @@ def over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({col: summary(col) for col in per_seed.columns})
 
 
-def weight_grid_table(sweeps: dict[str, dict[float, dict]], chosen: dict[str, float], splits) -> pd.DataFrame:
-    """Every λ candidate's final scores (%), one row per (method, λ), the chosen λ ticked."""
-    rows = {(m, f"λ = {w:g}"): scores(r, splits) for m, sweep in sweeps.items() for w, r in sweep.items()}
-    table = pd.DataFrame(rows).T
-    table["chosen"] = ["✓" if w == chosen[m] else "" for m, sweep in sweeps.items() for w in sweep]
-    return table
+def candidates_table(selections: dict[str, Selection], splits) -> pd.DataFrame:
+    """Every candidate's final scores (%), averaged over the selection seeds: one row per (setting,
+    value), the chosen value ticked ("✓ at the edge" when every extension left it at one)."""
+    rows = {}
+    for label, chosen in selections.items():
+        for value in sorted(chosen.means):
+            runs = [scores(r, splits) for (v, _), r in chosen.records.items() if v == value]
+            tick = ("✓ at the edge" if chosen.at_edge else "✓") if value == chosen.chosen else ""
+            mean = pd.DataFrame(runs).astype(float).mean(skipna=False)  # a diverged seed: NaN
+            rows[(label, candidate_label(chosen.parameter, value))] = mean.to_dict() | {"chosen": tick}
+    return pd.DataFrame(rows).T
+
+
+def candidate_label(parameter: str, value: float) -> str:
+    """A candidate as tables name it: "λ = 0.1", "lr = 0.01"."""
+    return f"{'λ' if parameter == 'weight' else parameter} = {value:g}"
 
 
 def beside_paper(ours: pd.DataFrame, paper_rows: dict[str, dict[str, float]]) -> pd.DataFrame:

@@ -5,10 +5,10 @@ where the chapter and the index read them.
 
 The runs come from :data:`csgbook.claims.CLAIMS`, so a chapter's claims and the runs trained
 for them cannot drift apart: both sides of each claim at each of its seeds. A side whose λ is
-chosen (:data:`~csgbook.claims.CHOSEN`) needs its grid at the selection seed before its other
-seeds can run at the chosen λ; ``--all-weights`` runs the other seeds at every λ of the grid
-instead, so that one batch holds everything (a short GPU session), at the cost of runs no
-table reads. Run it again after a batch: what is recorded is skipped, what the chosen λ now
+chosen (:data:`~csgbook.claims.CHOSEN`) needs its selection's runs (:mod:`csgbook.selection`)
+before its seeds can run at the chosen λ; ``--all-weights`` runs the seeds at every λ of the
+starting grid meanwhile, so that one batch holds everything (a short GPU session), at the
+cost of runs no table reads. Run it again after a batch: what is recorded is skipped, what the chosen λ now
 unlocks is added. Every run is resumable (``--resume``), so an interrupted batch loses at most
 an epoch per run.
 """
@@ -28,33 +28,34 @@ from csg.config import Config
 from csg.records import record_path
 from csg.train import command
 
-from . import design
-from .claims import CHOSEN, CLAIMS, resolve
-from .experiments import SELECTION_SEED, weight_grid
+from . import claims, design, selection
+from .claims import CHOSEN, CLAIMS
 
 
 def needed_runs(chapter: str, all_weights: bool = False, **common) -> list[Config]:
-    """The runs of ``chapter``'s claims that are not recorded yet, in training order (λ grids first).
+    """The runs of ``chapter``'s claims that are not recorded yet, in training order (selections first).
 
     ``common``: parameters every run gets (the chapter's own, e.g. ``device="cuda"``).
     """
-    grids, rest = [], []
+    selecting, rest = [], []
     for claim in CLAIMS:
         if claim.chapter != chapter or claim.setting is None:
             continue
-        by_split = claim.setting_by_split or {None: {}}
-        for side in [claim.setting | extra for extra in by_split.values()] + [claim.reference]:
-            side = side | common
-            if side.get("weight") != CHOSEN:
+        splits = list(claim.setting_by_split or [None])
+        for side in (side for split in splits for side in claim.unresolved_sides(split, common)):
+            parameter = next((k for k, v in side.items() if v == CHOSEN), None)
+            if parameter is None:
                 rest += [side | {"seed": s} for s in claim.seeds]
                 continue
-            grid = weight_grid(side["method"], claim.grid)
-            grids += [side | {"weight": w, "seed": SELECTION_SEED} for w in grid]
-            chosen = resolve(side, grid)  # None until the grid is recorded
-            weights = [chosen["weight"]] if chosen else list(grid) if all_weights else []
-            rest += [side | {"weight": w, "seed": s} for w in weights for s in claim.seeds]
+            fixed = {k: v for k, v in side.items() if k not in ("method", parameter)}
+            chosen = selection.select(side["method"], claims.recorded, claim.grid, **fixed)
+            selecting += chosen.missing
+            values = [chosen.chosen] if chosen.chosen is not None else []
+            if all_weights and not values:
+                values = sorted({p[parameter] for p in chosen.missing})
+            rest += [side | {parameter: v, "seed": s} for v in values for s in claim.seeds]
     runs, seen = [], set()
-    for params in grids + rest:
+    for params in selecting + rest:
         cfg = Config(**params)
         if cfg.run_name not in seen and not record_path(cfg).exists():
             seen.add(cfg.run_name)

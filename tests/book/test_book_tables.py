@@ -45,11 +45,15 @@ def test_paper_table_is_the_mean_and_ci_over_seeds():
     assert table.loc["a", "mnist"] == mean_ci([40.0, 50.0, 45.0]).format()
 
 
-def test_weight_grid_table_ticks_the_chosen_weight():
-    sweeps = {"si": {0.1: record({"synthetic_val": 0.9}), 1.0: record({"synthetic_val": 0.8})}}
-    table = experiments.weight_grid_table(sweeps, {"si": 0.1}, ["synthetic_val"])
-    assert table.loc[("si", "λ = 0.1"), "chosen"] == "✓" and table.loc[("si", "λ = 1"), "chosen"] == ""
-    assert table.loc[("si", "λ = 1"), "synthetic_val"] == pytest.approx(80.0)
+def test_candidates_table_averages_the_selection_seeds_and_ticks_the_chosen_value():
+    from csgbook.selection import select
+
+    synthetic = {(0.1, 100): 0.9, (0.1, 101): 0.8, (1.0, 100): 0.7, (1.0, 101): 0.6}
+    fetch = lambda **p: record({"synthetic_val": synthetic.get((p["weight"], p["seed"]), 0.5)})  # noqa: E731
+    chosen = select("si", fetch, weight_grid=(0.01, 0.1, 1.0))
+    table = experiments.candidates_table({"SI": chosen}, ["synthetic_val"])
+    assert table.loc[("SI", "λ = 0.1"), "chosen"] == "✓" and table.loc[("SI", "λ = 1"), "chosen"] == ""
+    assert table.loc[("SI", "λ = 1"), "synthetic_val"] == pytest.approx(65.0)
 
 
 def test_selection_table_averages_each_pick_over_seeds():

@@ -7,7 +7,7 @@ import pytest
 from csg import records
 from csg.config import Config
 from csg.registry import METHODS
-from csgbook import claims
+from csgbook import claims, selection
 
 CLAIM = claims.Claim(
     "CSG beats the baseline",
@@ -21,19 +21,30 @@ CLAIM = claims.Claim(
 
 
 def test_a_claim_waits_for_its_lambda_then_judges_paired_seeds(results):
-    assert CLAIM.judge("mnistm")["verdict"] == "not run yet: λ grid incomplete"
+    assert CLAIM.judge("mnistm")["verdict"] == "not run yet: selection incomplete"
     for w, val in zip(METHODS["csg"].weight_grid, (40, 45, 50, 42, 30)):  # 0.1 wins on synthetic_val
-        results(val, method="csg", weight=w, seed=0)
-    assert claims.chosen_weight("csg") == 0.1
-    assert CLAIM.judge("mnistm")["verdict"] == "not run yet"  # the reference has no run
+        for seed in selection.SELECTION_SEEDS:
+            results(val, method="csg", weight=w, seed=seed)
+    assert claims.resolve(dict(method="csg", weight=claims.CHOSEN)) == dict(method="csg", weight=0.1)
+    assert CLAIM.judge("mnistm")["verdict"] == "not run yet"  # no evaluation seed has a run
     for s, (a, b) in enumerate([(50, 47), (51, 48), (49, 46.5)]):
-        if s:
-            results(a, method="csg", weight=0.1, seed=s)
+        results(a, method="csg", weight=0.1, seed=s)
         results(b, method="vanilla", seed=s)
     j = CLAIM.judge("mnistm")
     assert j["n"] == 3 and j["difference"].mean == pytest.approx((3 + 3 + 2.5) / 3)
     assert j["verdict"] == "reproduced"
     assert claims.scorecard([CLAIM], splits=("mnistm",)).iloc[0]["verdict, mnistm"] == "reproduced"
+
+
+def test_the_oracles_lr_is_chosen_whatever_the_chapters_lr_and_nothing_else_can_be(results):
+    claim = next(c for c in claims.CLAIMS if c.setting["method"] == "oracle" and c.reference["method"] == "vanilla")
+    for lr, val in zip(selection.ORACLE_LRS, (40, 60, 55, 10)):  # 0.01 wins on synthetic_val
+        for seed in selection.SELECTION_SEEDS:
+            results(val, method="oracle", seed=seed, **claims.TABLE1.run | {"lr": lr})
+    oracle, baseline = claim.sides("mnistm", common={"lr": 0.5})
+    assert (oracle["lr"], baseline["lr"]) == (0.01, 0.5)
+    with pytest.raises(ValueError, match="vanilla's 'weight' cannot be 'chosen'.*nothing"):
+        claims.resolve(dict(method="vanilla", weight=claims.CHOSEN))
 
 
 def test_a_partial_claim_says_how_many_seeds_it_rests_on(results):
@@ -104,11 +115,12 @@ def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_targ
     table5 = next(c for c in claims.CLAIMS if c.source == "Table 5")
     scale = claims.SEGMENTATION_SCALE
     assert table5.judge("mnist")["verdict"] == "not defined on mnist"  # digit_scenes has one real target
-    for w, val in zip(claims.SEGMENTATION.weight_grid, (30, 35, 20)):  # 7.5 wins on synthetic_val
-        results(val, method="csg", weight=w, patch_grid=8, seed=0, **scale)
+    grid = sorted(claims.SEGMENTATION.weight_grid)
+    for w, val in zip(grid, (30, 35, 20)):  # the middle one wins on synthetic_val
+        for seed in selection.SELECTION_SEEDS:
+            results(val, method="csg", weight=w, patch_grid=8, seed=seed, **scale)
     for s, (with_csg, without) in enumerate([(35, 30), (33, 31), (36, 30)]):
-        if s:
-            results(with_csg, method="csg", weight=7.5, patch_grid=8, seed=s, **scale)
+        results(with_csg, method="csg", weight=grid[1], patch_grid=8, seed=s, **scale)
         results(without, method="vanilla", seed=s, **scale)
     j = table5.judge("mnistm")
     assert j["n"] == 3 and j["setting"].mean == pytest.approx((35 + 33 + 36) / 3)

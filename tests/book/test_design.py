@@ -1,39 +1,11 @@
-"""Table 1's declared design: the bracketing selection and the seeds from the pilot's spread."""
+"""Table 1's declared design: its phases in order and the seeds from the pilot's spread."""
 
 import numpy as np
 import pytest
 
 from csg.registry import DECADES
 from csg.stats import seeds_needed
-from csgbook import design
-
-
-def fake_records(score):
-    """A fetch(**params) whose runs all exist, scoring ``score(params)`` on synthetic_val."""
-    return lambda **p: {"final": {"synthetic_val": {"score": score(p)}}}
-
-
-def test_selection_takes_the_best_mean_over_selection_seeds_inside_the_grid():
-    # Best at λ = 0.1 on average; seed 101 alone would pick 1.0.
-    table = {(0.1, 100): 0.9, (0.1, 101): 0.8, (1.0, 100): 0.7, (1.0, 101): 0.85}
-    chosen, means, missing = design.select("csg", fake_records(lambda p: table.get((p["weight"], p["seed"]), 0.5)))
-    assert (chosen, missing) == (0.1, []) and means[0.1] == pytest.approx(0.85)
-
-
-def test_selection_extends_the_grid_past_an_edge_and_stops_after_its_extensions():
-    chosen, means, _ = design.select("csg", fake_records(lambda p: -abs(np.log10(p["weight"]) - np.log10(1e-4))))
-    assert chosen == pytest.approx(1e-4) and min(means) == pytest.approx(1e-5)  # one past the optimum: bracketed
-    always_lower = fake_records(lambda p: -p["weight"])
-    chosen, means, _ = design.select("csg", always_lower)
-    assert chosen == pytest.approx(1e-5) and len(means) == len(DECADES) + design.MAX_EXTENSIONS
-
-
-def test_selection_names_the_runs_it_still_needs_and_tunes_the_oracles_lr():
-    chosen, _, missing = design.select("oracle", lambda **p: None)
-    assert chosen is None and {(m["lr"], m["seed"]) for m in missing} == {
-        (lr, s) for lr in design.ORACLE_LRS for s in design.SELECTION_SEEDS
-    }
-    assert design.tuned("vanilla") is None and not set(design.SELECTION_SEEDS) & set(range(20))
+from csgbook import design, selection
 
 
 def test_seeds_come_from_the_noisier_target_and_respect_the_budget():
@@ -58,9 +30,9 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
     first = design.needed_runs(fetch)
     pilot = {(m, s) for m in ("csg", "vanilla") for s in design.PILOT_SEEDS}
     assert {(p["method"], p["seed"]) for p in first[:6]} == pilot
-    assert all(p["seed"] in design.SELECTION_SEEDS for p in first[6:])  # then the selections, nothing else
+    assert all(p["seed"] in selection.SELECTION_SEEDS for p in first[6:])  # then the selections, nothing else
     # an optimum at 0.1 (or lr 0.1) inside every grid; record until the selections are done
-    for _ in range(design.MAX_EXTENSIONS + 2):
+    for _ in range(selection.MAX_EXTENSIONS + 2):
         record_all([p for p in design.needed_runs(fetch) if p["seed"] >= 100],
                    score=lambda p: 1 - abs(np.log10(p.get("weight", p.get("lr", 0.1)) or 0.1) + 1) / 10,
                    real=lambda p: 0.4 + 0.01 * (p["seed"] % 3) * (p["method"] == "csg"))  # fmt: skip
@@ -84,8 +56,17 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
 def test_the_cost_counts_every_run_of_the_design_at_the_pilots_wall_time():
     fetch = lambda **p: {"wall_time_s": 360.0}  # noqa: E731
     out = design.cost(10, fetch)
-    selection = (len(design.REGULARIZED) * len(DECADES) + len(design.ORACLE_LRS)) * len(design.SELECTION_SEEDS)
-    assert out["runs"]["selection (before any extension)"] == selection
+    grids = len(selection.REGULARIZED) * len(DECADES) + len(selection.ORACLE_LRS)
+    assert out["runs"]["selection (before any extension)"] == grids * len(selection.SELECTION_SEEDS)
     assert out["runs"]["evaluation"] == 8 * 10 and out["runs"]["positive control"] == 1 + 4 * 10
     assert out["runs"]["ablations"] == len(design.ABLATIONS) * 10
     assert out["cpu_hours"] == pytest.approx(0.1 * sum(out["runs"].values()))
+
+
+def test_table1_is_judged_over_the_seeds_its_pilot_called_for():
+    import json
+
+    from csgbook import claims, scales
+
+    power = json.loads(design.POWER_RECORD.read_text())
+    assert scales.TABLE1_SEEDS == tuple(range(power["seeds"])) == claims.TABLE1.seeds

@@ -3,25 +3,26 @@
 import pytest
 
 from csg.config import Config
-from csgbook import claims, sweep
+from csgbook import claims, selection, sweep
 
 
-def test_sweep_lists_a_chapters_missing_runs_grid_first_then_the_chosen_weight(results):
+def test_sweep_lists_a_chapters_missing_runs_selection_first_then_the_chosen_weight(results):
     seg = claims.SEGMENTATION_SCALE
     names = lambda runs: {(c.method, c.weight, c.seed) for c in runs}  # noqa: E731
-    vanilla = {("vanilla", None, s) for s in claims.SEGMENTATION.seeds}
-    grid = {("csg", w, 0) for w in claims.SEGMENTATION.weight_grid}
-    assert names(sweep.needed_runs("07_segmentation")) == grid | vanilla
+    seeds, grid = claims.SEGMENTATION.seeds, sorted(claims.SEGMENTATION.weight_grid)
+    vanilla = {("vanilla", None, s) for s in seeds}
+    candidates = {("csg", w, s) for w in grid for s in selection.SELECTION_SEEDS}
+    assert names(sweep.needed_runs("07_segmentation")) == candidates | vanilla
     everything = sweep.needed_runs("07_segmentation", all_weights=True)
-    assert names(everything) == vanilla | {("csg", w, s) for w in claims.SEGMENTATION.weight_grid for s in (0, 1, 2)}
+    assert names(everything) == candidates | vanilla | {("csg", w, s) for w in grid for s in seeds}
     assert all(c.patch_grid == 8 and c.image_size == seg["image_size"] for c in everything if c.method == "csg")
-    for w, val in zip(claims.SEGMENTATION.weight_grid, (40, 45, 30)):  # 7.5 wins on synthetic_val
-        results(val, method="csg", weight=w, seed=0, patch_grid=8, **seg)
-    assert names(sweep.needed_runs("07_segmentation")) == vanilla | {("csg", 7.5, 1), ("csg", 7.5, 2)}
-    for s in (0, 1, 2):
+    for w, val in zip(grid, (40, 45, 30)):  # the middle one wins on synthetic_val
+        for s in selection.SELECTION_SEEDS:
+            results(val, method="csg", weight=w, seed=s, patch_grid=8, **seg)
+    assert names(sweep.needed_runs("07_segmentation")) == vanilla | {("csg", grid[1], s) for s in seeds}
+    for s in seeds:
         results(40, method="vanilla", seed=s, **seg)
-        if s:
-            results(40, method="csg", weight=7.5, seed=s, patch_grid=8, **seg)
+        results(40, method="csg", weight=grid[1], seed=s, patch_grid=8, **seg)
     assert sweep.needed_runs("07_segmentation") == []
 
 
