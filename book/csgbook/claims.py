@@ -434,6 +434,16 @@ def verdict_counts(card: pd.DataFrame) -> pd.DataFrame:
     return counts.reindex([s for s in TARGETS if s in counts.index])
 
 
+def chapter_records(chapter: str) -> list[dict]:
+    """The standard records the claims of ``chapter`` are judged on, each once."""
+    found = {}
+    for claim in CLAIMS:
+        if claim.chapter == chapter:
+            for rec in (r for split in TARGETS for r in claim.records(split)):
+                found[json.dumps(rec["config"], sort_keys=True)] = rec
+    return list(found.values())
+
+
 def _span(values, fmt="{:,}") -> str:
     low, high = min(values), max(values)
     return fmt.format(low) if low == high else f"{fmt.format(low)}–{fmt.format(high)}"
@@ -571,6 +581,7 @@ __all__ = [
     "Interval",
     "benchmark_limits",
     "chapter_link",
+    "chapter_records",
     "chip",
     "claim_table",
     "judged",

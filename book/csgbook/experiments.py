@@ -127,9 +127,10 @@ def show_provenance(device="auto") -> None:
     print(f"commit: {info['git_commit']}   date: {info['date']}")
 
 
-def scale_table(cfg: Config, seeds):
+def scale_table(cfg: Config, seeds, runs=()):
     """The scale a chapter's runs train at, in one small table: backbone, images, schedule, seeds,
-    evaluation sizes and recipe of ``cfg`` (its chapter's parameters) over ``seeds``."""
+    evaluation sizes and recipe of ``cfg`` (its chapter's parameters) over ``seeds``; at the
+    standard profile, the device and training time of ``runs`` (records: those its claims read)."""
     bench = cfg.benchmark()
     train_images = len(bench.dataset(cfg.train_split, None)) if cfg.train_size is None else cfg.train_size
     steps = cfg.epochs * (train_images // cfg.batch_size)
@@ -146,6 +147,10 @@ def scale_table(cfg: Config, seeds):
     }
     if cfg.patch_grid:
         rows["dense CSG"] = f"{cfg.patch_grid} × {cfg.patch_grid} patches"
+    if runs and not is_smoke():
+        rows["device"] = ", ".join(sorted({r["device"] for r in runs})).replace(" 1 threads", " 1 thread")
+        hours = sum(r["wall_time_s"] for r in runs) / 3600
+        rows["training time"] = f"{hours:.1f} h over the {len(runs)} runs its claims are judged on"
     table = pd.DataFrame.from_dict(rows, orient="index", columns=["this chapter's runs"])
     return table.style.set_properties(**{"text-align": "left"})  # a Styler: no cell is cut short
 
@@ -195,6 +200,8 @@ def trained_model(**params):
     model = load_trained(cfg)
     if model is not None:
         return model
+    if os.environ.get(RECORDS_ONLY):
+        raise RuntimeError(f"{cfg.run_name} has no checkpoint, and ${RECORDS_ONLY} forbids training it")
     if record_path(cfg).exists():
         cfg = dataclasses.replace(cfg, results_dir=tempfile.mkdtemp(prefix="csg-retrained-"))
     with logged(cfg):

@@ -105,3 +105,18 @@ def test_smoke_folder_is_removed_when_the_process_exits(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     folder = Path(done.stdout.strip())
     assert folder.parent == tmp_path and not folder.exists()
+
+
+def test_the_scale_table_adds_the_device_and_training_time_of_the_runs_it_is_given(monkeypatch):
+    from csg.config import Config
+
+    runs = [
+        {"device": "x86_64 CPU, 1 threads", "wall_time_s": 1800.0},
+        {"device": "x86_64 CPU, 1 threads", "wall_time_s": 5400.0},
+    ]
+    monkeypatch.setattr(experiments, "is_smoke", lambda: False)
+    rows = experiments.scale_table(Config(), (0, 1), runs).data["this chapter's runs"]
+    assert rows["device"] == "x86_64 CPU, 1 thread" and rows["training time"].startswith("2.0 h over the 2 runs")
+    assert rows["schedule"].endswith("steps") and "device" not in experiments.scale_table(Config(), (0,)).data.index
+    monkeypatch.setattr(experiments, "is_smoke", lambda: True)  # a smoke page shows no standard run's time
+    assert "training time" not in experiments.scale_table(Config(), (0, 1), runs).data.index

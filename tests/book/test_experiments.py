@@ -45,3 +45,7 @@ def test_a_recorded_run_trained_again_never_replaces_its_record(tmp_path, monkey
     shutil.rmtree(checkpoint_path(experiments.config(**params)).parent)
     assert experiments.trained_model(**params) is not None
     assert path.read_text() == before
+    monkeypatch.setenv(experiments.RECORDS_ONLY, "1")  # reading records only: a lost model is an error
+    shutil.rmtree(checkpoint_path(experiments.config(**params)).parent)
+    with pytest.raises(RuntimeError, match="no checkpoint"):
+        experiments.trained_model(**params)
