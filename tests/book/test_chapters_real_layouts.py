@@ -2,6 +2,7 @@
 layouts, as a user with the data would run them (`papermill ... -p dataset visda17 -p data_root ...`),
 with random ResNet weights (ImageNet ResNet weights need a download)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,9 @@ def test_table_1_runs_on_visda17s_layout_with_a_resnet(tmp_path):
         weight_grid=[0.1],
     )
     text = outputs(nb)
-    # λ chosen on VisDA-17's held-out synthetic renders, then judged on the real validation split
-    assert "CSG: λ = 0.1 chosen on synthetic_val" in text
+    # λ chosen on VisDA-17's held-out synthetic renders (the grid grows past an edge), then judged
+    # on the real validation split
+    assert re.search(r"CSG: λ = [0-9.e-]+ chosen on synthetic_val", text), text[-2000:]
     assert "visda17" in text and "resnet50 (random initialisation)" in text  # the scale table
 
 
