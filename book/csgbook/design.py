@@ -189,8 +189,17 @@ def chosen_setting(method: str, fetch: Callable[..., dict | None] = recorded) ->
     return None if chosen.chosen is None else {"method": method, chosen.parameter: chosen.chosen}
 
 
+def prior_trained() -> bool:
+    """Whether the prior's checkpoint is on this machine (``runs/`` is not part of the repository)."""
+    return records.checkpoint_path(None, prior_name()).exists()
+
+
 def control_runs(seeds: int, fetch: Callable[..., dict | None] = recorded) -> list[dict]:
-    """The positive control's runs not recorded yet: its prior, then each control method from it."""
+    """The positive control's runs not recorded yet: its prior, then each control method from it.
+
+    A prior that is recorded but whose checkpoint is gone (a new machine) is trained again
+    before the runs that load it; the same seed on the same device gives the same weights.
+    """
     if fetch(**PRIOR) is None:
         return [PRIOR]
     runs = []
@@ -201,7 +210,7 @@ def control_runs(seeds: int, fetch: Callable[..., dict | None] = recorded) -> li
             runs += [
                 setting | {"seed": s} for s in range(min(seeds, CONTROL_SEEDS_MAX)) if fetch(**setting, seed=s) is None
             ]
-    return runs
+    return [PRIOR] if runs and not prior_trained() else runs
 
 
 def main() -> None:

@@ -43,6 +43,9 @@ def test_the_design_runs_in_its_declared_order(monkeypatch):
     record_all(evaluation)
     assert design.needed_runs(fetch) == [design.PRIOR]  # the control after Table 1
     record_all([design.PRIOR])
+    monkeypatch.setattr(design, "prior_trained", lambda: False)  # recorded, but its checkpoint is gone
+    assert design.needed_runs(fetch) == [design.PRIOR]
+    monkeypatch.setattr(design, "prior_trained", lambda: True)
     control = design.needed_runs(fetch)
     assert {p["prior"] for p in control} == {design.prior_name()}
     assert {p["method"] for p in control} == set(design.CONTROL_METHODS)
