@@ -72,15 +72,15 @@ def launch(next_runs: Callable[[], list[Config]], parallel: int, threads: int, l
     env = os.environ | {"OMP_NUM_THREADS": str(threads)}
     active, codes = {}, {}
     while True:
-        waiting = [c for c in next_runs() if c.run_name not in active and c.run_name not in codes and not locked(c)]
-        while waiting and len(active) < parallel:
-            cfg = waiting.pop(0)
-            log = open(log_dir / f"{cfg.run_name}.log", "w")
-            process = subprocess.Popen(command(cfg), cwd=records.REPO_ROOT, env=env, stdout=log, stderr=log)
-            lock_path(cfg).parent.mkdir(parents=True, exist_ok=True)
-            lock_path(cfg).write_text(str(process.pid))
-            active[cfg.run_name] = (cfg, process, log, time.time())
-            print(f"start {cfg.run_name}", flush=True)
+        if len(active) < parallel:  # next_runs() reads every record: ask it only when a slot is free
+            waiting = [c for c in next_runs() if c.run_name not in active and c.run_name not in codes and not locked(c)]
+            for cfg in waiting[: parallel - len(active)]:
+                log = open(log_dir / f"{cfg.run_name}.log", "w")
+                process = subprocess.Popen(command(cfg), cwd=records.REPO_ROOT, env=env, stdout=log, stderr=log)
+                lock_path(cfg).parent.mkdir(parents=True, exist_ok=True)
+                lock_path(cfg).write_text(str(process.pid))
+                active[cfg.run_name] = (cfg, process, log, time.time())
+                print(f"start {cfg.run_name}", flush=True)
         if not active:
             return codes
         time.sleep(2)
