@@ -139,7 +139,11 @@ def check_stages(stages) -> tuple[int, ...]:
 
 
 def build_backbone(
-    arch: str, weights: str | os.PathLike | None = "imagenet", output_stride: int = 32, freeze_bn_stats: bool = True
+    arch: str,
+    weights: str | os.PathLike | None = "imagenet",
+    output_stride: int = 32,
+    freeze_bn_stats: bool = True,
+    features_only: bool = False,
 ) -> Backbone:
     """Build ``arch`` with stage taps.
 
@@ -149,6 +153,10 @@ def build_backbone(
             underlying torchvision/timm model.
         output_stride: 32 (classification), 16 or 8 (dilated, for segmentation).
         freeze_bn_stats: see :class:`Backbone`.
+        features_only: as timm's, for dense prediction: stage 4 ends at the network's last
+            block, without a 1x1 head convolution that only feeds its classifier
+            (EfficientNet's ``conv_head``, 320 -> 1280 channels; ResNets have none). A
+            segmentation head then reads the last block, as DeepLab reads ResNet's layer4.
     """
     if arch not in ARCHS:
         raise ValueError(f"unknown backbone {arch!r}; accepted: {', '.join(ARCHS)}")
@@ -157,8 +165,9 @@ def build_backbone(
         raise ValueError(
             f"weights must be 'imagenet', None or a path to a state dict file; {weights!r} is none of these"
         )
-    build = _build_resnet if arch.startswith("resnet") else _build_efficientnet_lite0
-    return build(arch, weights, output_stride, freeze_bn_stats)
+    if arch.startswith("resnet"):
+        return _build_resnet(arch, weights, output_stride, freeze_bn_stats)
+    return _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats, features_only)
 
 
 def _build_resnet(arch, weights, output_stride, freeze_bn_stats):
@@ -204,7 +213,7 @@ def _torchvision_imagenet_state(arch):
         ) from err
 
 
-def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
+def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats, features_only):
     import timm
 
     net = timm.create_model("efficientnet_lite0", pretrained=False, output_stride=output_stride)
@@ -225,8 +234,9 @@ def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
     b = net.blocks
     # Layer groups by resolution: /4 (blocks 0-1), /8 (2), /16 (3-4), /32 (5-6 + 1x1 head conv).
     stem = nn.Sequential(net.conv_stem, net.bn1, b[0])
-    stages = [b[1], b[2], nn.Sequential(b[3], b[4]), nn.Sequential(b[5], b[6], net.conv_head, net.bn2)]
-    channels = [24, 40, 112, net.num_features]
+    head_conv = [] if features_only else [net.conv_head, net.bn2]
+    stages = [b[1], b[2], nn.Sequential(b[3], b[4]), nn.Sequential(b[5], b[6], *head_conv)]
+    channels = [24, 40, 112, 320 if features_only else net.num_features]
     # The TF-Lite-derived weights expect inputs scaled to [-1, 1] (checked on real photos).
     return Backbone(
         arch,
@@ -235,7 +245,7 @@ def _build_efficientnet_lite0(arch, weights, output_stride, freeze_bn_stats):
         channels,
         (0.5, 0.5, 0.5),
         (0.5, 0.5, 0.5),
-        net.classifier if weights is not None else None,
+        net.classifier if weights is not None and not features_only else None,  # it reads conv_head
         freeze_bn_stats,
         output_stride,
     )

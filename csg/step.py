@@ -64,7 +64,8 @@ def run_settings(cfg: Config, bench: Benchmark) -> RunSettings:
 def build_model(cfg: Config, bench: Benchmark) -> nn.Module:
     """f_e before training: the backbone (ImageNet weights unless ``cfg.weights`` says otherwise,
     or the trained backbone of the run ``cfg.prior``) with the benchmark's task head."""
-    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task])
+    dense = bench.task == "segmentation"  # ASPP reads the last block, as DeepLab reads ResNet's layer4
+    backbone = build_backbone(cfg.arch, cfg.weights, output_stride=OUTPUT_STRIDE[bench.task], features_only=dense)
     if cfg.prior is not None:
         backbone.load_state_dict(prior_backbone(cfg))
     if bench.task == "classification":

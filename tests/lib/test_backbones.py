@@ -33,6 +33,29 @@ def test_four_stage_groups_with_their_strides(arch, channels, output_stride):
         assert len(net(torch.randn(1, 3, 64, 64), upto=2)) == 2
 
 
+def test_features_only_ends_stage_4_at_the_last_block_as_a_dense_head_reads_it():
+    full = build_backbone("efficientnet_lite0", output_stride=8).eval()
+    dense = build_backbone("efficientnet_lite0", output_stride=8, features_only=True).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        maps, last_block = dense(x), full.stages[3][:2](full(x, upto=3)[-1])
+    assert dense.channels == (24, 40, 112, 320) and maps[-1].shape == (2, 320, 8, 8)
+    torch.testing.assert_close(maps[-1], last_block)  # the same ImageNet weights, conv_head left out
+    assert dense.imagenet_classifier is None  # it reads conv_head's 1280 features
+    assert build_backbone("resnet50", weights=None, features_only=True).channels[-1] == 2048  # no head conv
+
+
+def test_a_segmenter_reads_the_last_block_and_a_classifier_the_head_conv():
+    from csg.config import Config
+    from csg.step import build_model
+
+    def width(**params):
+        cfg = Config(image_size=64, **params)
+        return build_model(cfg, cfg.benchmark()).backbone.num_features
+
+    assert width(dataset="textured_scenes") == 320 and width(dataset="digits") == 1280
+
+
 def test_offline_efficientnet_lite0_weights_classify_a_real_photo():
     net = build_backbone("efficientnet_lite0").eval()
     cat = Image.fromarray(skdata.chelsea())  # scikit-image's photo of a tabby cat
