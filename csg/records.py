@@ -80,6 +80,17 @@ def device_name(device: torch.device) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
+def cpu_model() -> str | None:
+    """The processor's model name, which :func:`device_name` leaves out: two machines that both
+    read "x86_64 CPU" can differ twofold in speed (Linux's /proc/cpuinfo; elsewhere, platform's)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or None
+
+
 def provenance(device: torch.device) -> dict:
     """Where a number came from: the commit the code was imported from (a commit made while a run
     trains does not change what ran), device, library versions, date."""
@@ -92,6 +103,7 @@ def provenance(device: torch.device) -> dict:
     return {
         "git_commit": COMMIT_AT_IMPORT,
         "device": device_name(device),
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "versions": versions,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -13,7 +13,7 @@ import pytest
 import torch
 from data_fixtures import TINY
 
-from csg import scaling
+from csg import records, scaling
 from csg.config import Config
 from csg.engine import train
 from csg.registry import METHODS
@@ -40,6 +40,7 @@ def test_every_method_trains_evaluates_and_writes_a_record(tmp_path, method):
         assert set(split["hse"]) == {"s0", "s1", "s2", "zero_features"} and split["n"] == 32
     assert {"last_epoch", "best_on_synthetic_val", "best_on_target:mnist"} <= set(record["selection"])
     assert record["git_commit"] and record["device"] and record["versions"]["torch"] and record["wall_time_s"] > 0
+    assert record["cpu"] == records.cpu_model() and record["cpu"]  # which processor, not only "x86_64 CPU"
     assert (tmp_path / "runs" / Config(**TINY, method=method).run_name / "checkpoint.pt").exists()
 
 
