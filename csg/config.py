@@ -2,9 +2,10 @@
 
 A run's name is derived from the settings that decide its numbers, so the same run always
 gets the same name and a recorded run is found again. Only the settings that differ from
-their defaults are hashed, with :data:`IDENTITY_VERSION`: a new option with a default that
-changes nothing renames no record. Bump the version when a default's *meaning* changes
-(a new default value, or a default that now trains differently): every run is then a new run.
+their defaults are hashed, with the task's version in :data:`IDENTITY_VERSIONS`: a new
+option with a default that changes nothing renames no record. Bump a task's version when a
+default's *meaning* changes for its runs (a new default value, or a default that now trains
+differently): every run of that task is then a new run, and the other task's keep their names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .data.registry import BENCHMARKS
 from .registry import METHODS, get_method
 from .scaling import RECIPES, RunSettings
 
-IDENTITY_VERSION = 3
+# 3: the official recipe by default. Segmentation 4: its head reads EfficientNet's last block.
+IDENTITY_VERSIONS = {"classification": 3, "segmentation": 4}
 # What a record written before an option existed trained with (Config.from_record): the book's
 # recipe, and its final evaluation on the same images as every epoch's.
 PREDATING = {"recipe": lambda config: "book", "final_eval_size": lambda config: config.get("eval_size")}
@@ -124,7 +126,7 @@ class Config:
 
     def identity(self) -> dict:
         """What decides a run's numbers: every setting that differs from its default, with the
-        identity version. λ and the magnitude count as default when they equal what the default
+        task's identity version. λ and the magnitude count as default when they equal what the default
         gives, and λ of a method without a regulariser never counts: the same run has one name."""
         defaults = type(self)()
         fields = {
@@ -139,7 +141,7 @@ class Config:
             del fields["weight"]
         if "magnitude" in fields and method and self.magnitude == method.magnitude:
             del fields["magnitude"]
-        return {"identity_version": IDENTITY_VERSION, **fields}
+        return {"identity_version": IDENTITY_VERSIONS[self.task or "classification"], **fields}
 
     @property
     def run_name(self) -> str:

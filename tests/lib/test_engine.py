@@ -272,12 +272,24 @@ def test_a_new_option_renames_no_record():
 
 
 def test_only_settings_that_differ_from_their_defaults_name_a_run():
-    from csg.config import IDENTITY_VERSION
+    from csg.config import IDENTITY_VERSIONS
 
-    assert Config().identity() == {"identity_version": IDENTITY_VERSION}
+    version = IDENTITY_VERSIONS["classification"]
+    assert Config().identity() == {"identity_version": version}
     assert Config(lr=Config().lr, epochs=3, device="cpu", run_dir="/x").identity() == Config().identity()
-    assert Config(epochs=4).identity() == {"identity_version": IDENTITY_VERSION, "epochs": 4}
+    assert Config(epochs=4).identity() == {"identity_version": version, "epochs": 4}
     assert Config(source_images=512).run_name != Config().run_name  # a smaller benchmark is another run
+
+
+def test_each_task_has_its_own_identity_version():
+    from csg.config import IDENTITY_VERSIONS
+
+    seg = Config(dataset="textured_scenes")
+    assert (
+        seg.identity()["identity_version"] == IDENTITY_VERSIONS["segmentation"] != IDENTITY_VERSIONS["classification"]
+    )
+    # Table 1's records keep their names when segmentation's version moves
+    assert Config(method="vanilla", train_split="real_train", train_size=None).run_name.endswith("-2b53fede")
 
 
 @pytest.mark.slow
