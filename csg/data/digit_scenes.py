@@ -290,6 +290,10 @@ class DigitScenes(ArraySegmentationDataset):
     def from_split(cls, split, root, transform=None, **params):
         return cls(split, cache_dir=root, transform=transform, **params)
 
+    def scene_params(self) -> dict:
+        """What else the renderer's synthetic scenes depend on (it keys their cache): nothing here."""
+        return {}
+
     def __init__(
         self,
         split: str = "train",
@@ -311,7 +315,9 @@ class DigitScenes(ArraySegmentationDataset):
             raise ValueError(f"{self.name}: unknown split {split!r}; accepted: {SCENE_SPLITS}")
         if split in SYNTHETIC_SCENE_SPLITS:
             n = train_size if split == "train" else val_size
-            params = render.rendered_params(seed, image_size, n, system_fonts) | self.layout.params()
+            params = (
+                render.rendered_params(seed, image_size, n, system_fonts) | self.layout.params() | self.scene_params()
+            )
             build = partial(
                 generate_synthetic_scenes, n, seed, image_size, split, system_fonts, workers, self.renderer, self.layout
             )

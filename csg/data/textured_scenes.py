@@ -19,6 +19,10 @@ the target.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -28,9 +32,22 @@ from .registry import register_benchmark, register_dataset
 
 LAYOUT = SceneLayout(grid=1, digits=(1, 1), jitter=0.12, synthetic_height=(0.55, 0.9), real_box=(0.8, 1.15))
 FILLS = ("colour", "texture", "difference")  # how a digit, a stroke or an occluder is painted
-STROKES_BELOW = (0, 3)  # distractor strokes under the digit, inclusive range
-P_STROKE_ABOVE = 0.3  # a distractor stroke over the digit
-P_OCCLUDER = 0.3  # a box or an ellipse over part of the digit
+
+
+@dataclass(frozen=True)
+class Clutter:
+    """How much lies around and over the digit: a design choice of the benchmark, made on
+    synthetic_val (``results/textured_design/``), and part of its rendered data's identity."""
+
+    strokes_below: tuple[int, int] = (0, 3)  # distractor strokes under the digit, inclusive range
+    p_stroke_above: float = 0.3  # a distractor stroke over the digit
+    p_occluder: float = 0.3  # a box or an ellipse over part of the digit
+
+    def params(self) -> dict:
+        return {f"clutter_{k}": v for k, v in dataclasses.asdict(self).items()}
+
+
+CLUTTER = Clutter()
 STROKE_WIDTH = (0.03, 0.1)  # fraction of the scene's side
 OCCLUDER_SIZE = (0.15, 0.4)  # fraction of the scene's side
 TEXTURE_AMPLITUDE = 0.6  # a texture fill's departure from its colour
@@ -104,6 +121,7 @@ def render_textured_scenes(
     bank: render.GlyphBank,
     degrade: bool = True,
     layout: SceneLayout = LAYOUT,
+    clutter: Clutter = CLUTTER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` textured, cluttered synthetic scenes: images uint8 (n, S, S, 3), labels uint8 (n, S, S).
 
@@ -116,8 +134,9 @@ def render_textured_scenes(
     glyphs = Glyphs.draw(rng, n, slots, cell, bank.num_fonts, layout)
     images = render.procedural_backgrounds(rng, n, s, s)
     labels = np.zeros((n, s, s), dtype=np.uint8)
-    below = rng.integers(STROKES_BELOW[0], STROKES_BELOW[1] + 1, size=n)
-    for k in range(STROKES_BELOW[1]):
+    low, high = clutter.strokes_below
+    below = rng.integers(low, high + 1, size=n)
+    for k in range(high):
         _fill(rng, images, _strokes(rng, below > k, s))
     for j in range(slots):
         coverage = np.zeros((n, s, s), np.uint8)
@@ -126,8 +145,8 @@ def render_textured_scenes(
             labels[i][coverage[i] >= 128] = glyphs.digit[i, j] + 1
         _fill(rng, images, coverage)
     over = [
-        _strokes(rng, rng.random(n) < P_STROKE_ABOVE, s),
-        _occluders(rng, rng.random(n) < P_OCCLUDER, centers[:, 0], s),
+        _strokes(rng, rng.random(n) < clutter.p_stroke_above, s),
+        _occluders(rng, rng.random(n) < clutter.p_occluder, centers[:, 0], s),
     ]
     for coverage in over:
         _fill(rng, images, coverage)
@@ -142,10 +161,17 @@ class TexturedScenes(DigitScenes):
 
     name = "textured_scenes"
     layout = LAYOUT
-    renderer = staticmethod(render_textured_scenes)
+    clutter = CLUTTER
 
     def __init__(self, split: str = "train", *, image_size: int = 64, **params):
         super().__init__(split, image_size=image_size, **params)
+
+    @property
+    def renderer(self):
+        return partial(render_textured_scenes, clutter=self.clutter)
+
+    def scene_params(self) -> dict:
+        return self.clutter.params()
 
 
 SOURCE = {"source": ("textured_scenes", "train"), "source_val": ("textured_scenes", "synthetic_val")}

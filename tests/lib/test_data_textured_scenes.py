@@ -35,12 +35,20 @@ def test_labels_follow_the_visible_digit(bank):
 
 
 def test_an_occluder_hides_the_digit_under_it(bank, monkeypatch):
-    monkeypatch.setattr(textured_scenes, "P_OCCLUDER", 1.0)
     monkeypatch.setattr(textured_scenes, "OCCLUDER_SIZE", (0.9, 0.9))
-    _, covered = textured_scenes.render_textured_scenes(8, 64, np.random.default_rng(2), bank)
-    monkeypatch.setattr(textured_scenes, "P_OCCLUDER", 0.0)
-    _, bare = textured_scenes.render_textured_scenes(8, 64, np.random.default_rng(2), bank)
+    always, never = (textured_scenes.Clutter(p_occluder=p) for p in (1.0, 0.0))
+    _, covered = textured_scenes.render_textured_scenes(8, 64, np.random.default_rng(2), bank, clutter=always)
+    _, bare = textured_scenes.render_textured_scenes(8, 64, np.random.default_rng(2), bank, clutter=never)
     assert (covered > 0).sum() < 0.5 * (bare > 0).sum()
+
+
+def test_the_clutter_is_part_of_the_rendered_scenes_identity(tmp_path):
+    class Bare(TexturedScenes):
+        clutter = textured_scenes.Clutter(strokes_below=(0, 0), p_stroke_above=0.0, p_occluder=0.0)
+
+    default, bare = (cls("train", cache_dir=tmp_path, train_size=6) for cls in (TexturedScenes, Bare))
+    assert not np.array_equal(default.images, bare.images)  # not the default's cached scenes
+    assert bare.meta["params"]["clutter_p_occluder"] == 0.0
 
 
 def test_dataset_and_the_design_benchmark_without_its_target(tmp_path):
