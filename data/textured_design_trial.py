@@ -18,7 +18,7 @@ from csg.train import main
 
 LEVELS = {
     "light": Clutter(strokes_below=(0, 2), p_stroke_above=0.15, p_occluder=0.15),  # about half the default
-    "lighter": Clutter(strokes_below=(0, 1), p_stroke_above=0.1, p_occluder=0.1),  # about a third: trial 10, the default
+    "lighter": Clutter(strokes_below=(0, 1), p_stroke_above=0.1, p_occluder=0.1),  # a third: the default (trial 10)
     "sparse": Clutter(strokes_below=(0, 1), p_stroke_above=0.05, p_occluder=0.05),  # about a fifth
     "none": Clutter(strokes_below=(0, 0), p_stroke_above=0.0, p_occluder=0.0),  # a diagnostic, not a candidate
 }
