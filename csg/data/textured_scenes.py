@@ -53,10 +53,9 @@ class Clutter:
 
 
 # Design trial 10 (results/textured_design/README.md): the most clutter of the levels tried under
-# which the baseline reached 40 % mIoU on synthetic_val in 25 minutes; design trials 1-7 ran
-# FIRST_DESIGN, under which it stayed near 33 %.
+# which the baseline reached 40 % mIoU on synthetic_val in 25 minutes; design trials 1-7 ran the
+# first design, Clutter((0, 3), 0.3, 0.3), under which it stayed near 33 %.
 CLUTTER = Clutter()
-FIRST_DESIGN = Clutter(strokes_below=(0, 3), p_stroke_above=0.3, p_occluder=0.3)
 STROKE_WIDTH = (0.03, 0.1)  # fraction of the scene's side
 OCCLUDER_SIZE = (0.15, 0.4)  # fraction of the scene's side
 TEXTURE_AMPLITUDE = 0.6  # a texture fill's departure from its colour
