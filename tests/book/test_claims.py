@@ -114,7 +114,7 @@ def test_a_per_split_setting_pairs_each_target_with_its_own_real_model(results):
 def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_target(results):
     table5 = next(c for c in claims.CLAIMS if c.source == "Table 5")
     scale = claims.SEGMENTATION_SCALE
-    assert table5.judge("mnist")["verdict"] == "not defined on mnist"  # digit_scenes has one real target
+    assert table5.judge("mnist")["verdict"] == "not defined on mnist"  # the scene benchmarks have one real target
     grid = sorted(claims.SEGMENTATION.weight_grid)
     for w, val in zip(grid, (30, 35, 20)):  # the middle one wins on synthetic_val
         for seed in selection.SELECTION_SEEDS:

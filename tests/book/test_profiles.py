@@ -27,9 +27,9 @@ def test_unknown_profile_lists_accepted_values(monkeypatch):
 
 @pytest.mark.parametrize("chapter", ["01_motivating_example", "04_visda", "05_ablations", "07_segmentation"])
 def test_a_smoke_run_never_carries_a_standard_runs_name(monkeypatch, chapter):
-    from csgbook import experiments, scales
+    from csgbook import claims, experiments, scales
 
-    dataset = "digit_scenes" if chapter == "07_segmentation" else "digits"
+    dataset = claims.SEGMENTATION_DATASET if chapter == "07_segmentation" else "digits"
     standard = scales.STANDARD[chapter].run
     monkeypatch.setenv("CSG_PROFILE", "smoke")
     # even with the standard run's sizes, a smoke run trains on the smoke benchmark: another name
