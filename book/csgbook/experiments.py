@@ -245,6 +245,13 @@ def scores(rec: dict, splits) -> dict[str, float | None]:
     return {s: rec["final"][s]["score"] * 100 if "final" in rec else None for s in splits}
 
 
+def recorded_scores(splits, **params) -> pd.Series | None:
+    """A standard run's final score (%) on each of ``splits``, read from its record; None while
+    it is not recorded (a chapter that only reads, such as chapter 03's measured gaps)."""
+    path = record_path(Config(**params))
+    return pd.Series(scores(json.loads(path.read_text()), splits)) if path.exists() else None
+
+
 def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:
     """Final scores (%) of runs keyed by (setting, seed): one row per run, NaN where one diverged."""
     table = pd.DataFrame({key: scores(rec, splits) for key, rec in runs.items()}).T.astype(float)

@@ -223,6 +223,17 @@ def plot_feature_circle(ax, features, title: str) -> float:
     return energy
 
 
+def scene_grid(domains: dict, palette: np.ndarray, n: int = 4, size: float = 2.2):
+    """The first ``n`` scenes of each of ``domains`` ({name: segmentation dataset}), each beside
+    its label mask, two scenes to a row."""
+    tiles, titles = [], []
+    for name, scenes in domains.items():
+        for image, mask in (scenes[i] for i in range(n)):
+            tiles += [image, colorize_mask(mask, palette)]
+            titles += [name, "labels"]
+    return image_grid(tiles, ncols=4, titles=titles, size=size)
+
+
 def colorize_mask(mask, palette: np.ndarray | None = None, ignore_index: int = 255) -> np.ndarray:
     """Class-index mask (H, W) -> RGB uint8 (H, W, 3); ``ignore_index`` pixels are black.
 

@@ -6,6 +6,7 @@ import pytest
 
 from csg import records
 from csg.config import Config
+from csg.records import record_path, write_json
 from csg.registry import METHODS
 from csgbook import claims, selection
 
@@ -184,3 +185,16 @@ def test_the_scorecard_gives_each_verdict_its_detectable_effect_and_holms_verdic
     assert html.count("detectable: ≥") == len(tested)
     box = claims.verdict_box(card, claims.benchmark_limits(chosen)).data
     assert "After Holm's correction over all 2 judged claim–target pairs, 2 of the 2 reproductions" in box
+
+
+def test_recorded_scores_read_a_runs_final_scores_or_say_it_is_missing(tmp_path):
+    from csgbook import experiments
+
+    params = dict(method="vanilla", seed=3, results_dir=str(tmp_path))
+    assert experiments.recorded_scores(["synthetic_val"], **params) is None
+    final = {"synthetic_val": {"score": 0.5}, "mnistm": {"score": 0.25}}
+    write_json(record_path(Config(**params)), {"final": final})
+    assert experiments.recorded_scores(["mnistm", "synthetic_val"], **params).to_dict() == {
+        "mnistm": 25.0,
+        "synthetic_val": 50.0,
+    }

@@ -123,3 +123,13 @@ def test_learning_curves_tick_whole_epochs_and_keep_the_legend_off_the_data():
     below = legend.get_window_extent().y1
     assert all(below <= ax.get_window_extent().y0 for ax in fig.axes)
     plt.close(fig)
+
+
+def test_scene_grid_puts_each_scene_beside_its_labels():
+    scenes = [(np.full((4, 4, 3), i, np.uint8), np.full((4, 4), i % 3)) for i in range(5)]
+    palette = viz.tab_palette(3)
+    fig = viz.scene_grid({"a": scenes, "b": scenes[::-1]}, palette, n=2)
+    assert len(fig.axes) == 8 and [ax.get_title() for ax in fig.axes[:4]] == ["a", "labels"] * 2
+    shown = fig.axes[7].images[0].get_array()  # "b"'s second scene is scenes[3]: class 0
+    assert np.allclose(np.asarray(shown)[..., :3], palette[0] / 255)
+    plt.close(fig)
