@@ -9,17 +9,19 @@ averaging horizon of 1,000 steps) leaves the key heads near their initial weight
 
 The rule keeps the paper's *ratios* instead of its values:
 
-- **K** keeps its share of the keys one epoch produces: K / (N · keys per image) =
-  65,536 / 152,397 ≈ 0.43, so the queue holds about the same fraction of the training
-  set, and never an image's own key from the previous epoch.
+- **K** keeps its share of the keys one epoch produces in the paper's run of the same kind.
+  One key per image (classification): K / N = 65,536 / 152,397 ≈ 0.43 on VisDA-17, so the
+  queue holds about the same fraction of the training set, and never an image's own key from
+  the previous epoch. Dense CSG (Eq. 6, one key per patch): the official segmentation run
+  keeps the same K = 65,536 for the keys of an 8 x 8 grid of patches, in epochs of 2,000
+  steps of 6 images (``train_seg.py``, ``config_seg.py``), a share of 65,536 / 768,000 ≈ 0.085.
 - **m** keeps its averaging horizon 1 / (1 - m) as a share of the run: 1,000 steps of
   142,860, i.e. 0.7 %. A run of T steps gets m = 1 - (1 - 0.999) · 142,860 / T.
 - **warm-up** keeps its share of the run: the official schedule ramps the learning rate
   over the first 100 of 142,860 steps.
 
 At the paper's scale the rule gives exactly the paper's values (a test checks it). It is
-derived from the paper's settings alone, never from a target score. Dense CSG (Eq. 6)
-enqueues one key per patch, hence ``keys_per_image``.
+derived from the paper's settings alone, never from a target score.
 
 The segmentation head has a size-dependent setting too: DeepLab's ASPP dilation rates
 (12, 24, 36) were set for the stride-8 map of a 512-px training crop, 64 cells a side.
@@ -55,6 +57,10 @@ PAPER_SCALE = RunScale(train_images=152_397, batch_size=32, epochs=30)
 PAPER_QUEUE_SIZE = 65_536
 PAPER_EMA_MOMENTUM = 0.999
 PAPER_WARMUP_ITERS = 100
+# The official segmentation run's epoch (NVlabs/CSG config_seg.py: 2,000 steps of 6 crops) and
+# its keys per crop (an 8 x 8 grid of patches), with the same K.
+PAPER_DENSE_EPOCH_IMAGES = 2_000 * 6
+PAPER_DENSE_KEYS_PER_IMAGE = 64
 
 
 # DeepLab-v3's ASPP at output stride 8 and the paper's 512-px segmentation crops.
@@ -70,10 +76,17 @@ def aspp_rates(crop: int, output_stride: int = 8) -> tuple[int, ...]:
     return tuple(max(1, round(r * side_ratio)) for r in PAPER_ASPP_RATES)
 
 
+def queue_share(keys_per_image: int = 1) -> float:
+    """K's share of the keys one epoch produces in the paper's run of the same kind: VisDA-17's
+    (0.43) for one key per image, the official segmentation run's (0.085) for dense CSG."""
+    if keys_per_image == 1:
+        return PAPER_QUEUE_SIZE / PAPER_SCALE.train_images
+    return PAPER_QUEUE_SIZE / (PAPER_DENSE_EPOCH_IMAGES * PAPER_DENSE_KEYS_PER_IMAGE)
+
+
 def queue_size(scale: RunScale, keys_per_image: int = 1) -> int:
     """K with the paper's ratio to the keys of one epoch; at least one batch of keys."""
-    keys = scale.train_images * keys_per_image
-    k = round(PAPER_QUEUE_SIZE * keys / PAPER_SCALE.train_images)
+    k = round(queue_share(keys_per_image) * scale.train_images * keys_per_image)
     return max(k, scale.batch_size * keys_per_image)
 
 

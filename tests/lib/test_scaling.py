@@ -23,9 +23,17 @@ def test_the_ratios_hold_at_another_scale():
     assert s.warmup_iters == 0  # 100 of 142,860 steps is 0.26 of a step here
 
 
+def test_dense_csg_keeps_the_official_segmentation_runs_queue_share():
+    # the official run: K = 65,536 for 8 x 8 patch keys per crop, epochs of 2,000 steps of 6 crops
+    official = RunScale(train_images=2_000 * 6, batch_size=6, epochs=50)
+    assert scaling.queue_size(official, keys_per_image=64) == 65_536
+    ours = RunScale(train_images=5760, batch_size=8, epochs=2)  # chapter 07's textured scenes
+    assert scaling.queue_size(ours, keys_per_image=64) == round(65_536 / 768_000 * 5760 * 64) == 31_457
+
+
 def test_dense_keys_and_tiny_runs():
     scale = RunScale(train_images=1000, batch_size=8, epochs=2)
-    assert scaling.queue_size(scale, keys_per_image=64) == round(65_536 * 64_000 / 152_397)
+    assert scaling.queue_size(scale, keys_per_image=64) == round(65_536 * 64_000 / 768_000)
     tiny = RunScale(train_images=64, batch_size=16, epochs=1)
     assert scaling.queue_size(tiny) == 28 and scaling.ema_momentum(tiny) == 0.0  # a horizon under one step
     assert scaling.queue_size(RunScale(10, 16, 1)) == 16  # never less than one batch of keys
@@ -58,4 +66,4 @@ def test_the_rule_rounds_and_keeps_small_horizons():
     assert scaling.queue_size(RunScale(10, 16, 1), keys_per_image=4) == 64
     # Dense CSG's settings count its patch keys.
     dense = RunScale(train_images=1000, batch_size=8, epochs=2)
-    assert scaled_settings(dense, keys_per_image=64).queue_size == round(65_536 * 64_000 / 152_397)
+    assert scaled_settings(dense, keys_per_image=64).queue_size == round(65_536 * 64_000 / 768_000)
