@@ -30,6 +30,17 @@ GOLDEN = Config(
 )  # fmt: skip
 
 
+# The losses' tolerance: 10x what two processors gave for the same code (2.1e-5 relative, on
+# session 12's and session 13's AMD EPYC, whose float32 kernels round differently), 5x below the
+# subtlest change tried by hand (the poly decay's power 0.9 -> 0.91: 1.5e-3; the warm-up's start
+# 0.01 -> 0.011: 1.1e-3; τ x 1.005: 9e-3; the EMA's step x 1.05: 3.7e-2).
+LOSS_REL = 2e-4
+# The energies' (of 32 images' features, nearly collinear after training, so that the kernels'
+# rounding shows more): the two processors gave 1.7e-3 relative. The losses and the exact scores
+# catch a change to training; this catches one to what the energy measures (its features, s).
+HSE_REL = 1e-2
+
+
 def retrain(results_dir: Path) -> dict:
     """Train the golden run again in one thread (the stored one was), writing to ``results_dir``."""
     cfg = dataclasses.replace(GOLDEN, results_dir=str(results_dir), run_dir=str(results_dir / "runs"))
@@ -43,13 +54,13 @@ def test_the_golden_run_gives_its_stored_record_again(tmp_path):
     now = retrain(tmp_path)
     assert now["settings"] == stored["settings"]
     for a, b in zip(now["history"], stored["history"], strict=True):
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["loss"] == pytest.approx(b["loss"], rel=LOSS_REL)
         assert {k: v for k, v in a.items() if k not in ("loss", "elapsed_s")} == pytest.approx(
             {k: v for k, v in b.items() if k not in ("loss", "elapsed_s")}, abs=1e-9
         )
     for split, final in stored["final"].items():
         assert now["final"][split]["score"] == pytest.approx(final["score"], abs=1e-9)
-        assert now["final"][split]["hse"] == pytest.approx(final["hse"], rel=1e-4)
+        assert now["final"][split]["hse"] == pytest.approx(final["hse"], rel=HSE_REL)
 
 
 if __name__ == "__main__":  # python tests/lib/test_golden_run.py: (re-)record the golden run
