@@ -120,6 +120,12 @@ def record_path(cfg) -> Path:
     return (Path(cfg.results_dir) if cfg.results_dir else RESULTS_DIR) / f"{cfg.run_name}.json"
 
 
+def read_record(cfg) -> dict | None:
+    """The record of run ``cfg``, or None while it is not recorded."""
+    path = record_path(cfg)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def write_record(cfg, record: dict) -> Path:
     return write_json(record_path(cfg), record)
 

@@ -23,7 +23,7 @@ import pandas as pd
 from csg import records
 from csg.config import Config
 from csg.data import BENCHMARKS
-from csg.records import record_path
+from csg.records import read_record
 from csg.scaling import PAPER_SCALE, RunScale
 from csg.stats import Interval, holm_verdicts, mean_ci, paired_difference, verdict
 
@@ -49,8 +49,7 @@ def recorded(active_profile: bool = False, **params) -> dict | None:
     index's scorecard reads the same records in a test as on the site); with
     ``active_profile``, the run of the active profile (a chapter's own smoke runs).
     """
-    path = record_path(config(**params) if active_profile else Config(**params))
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_record(config(**params) if active_profile else Config(**params))
 
 
 def resolve(params: dict, grid=None, active_profile: bool = False) -> dict | None:

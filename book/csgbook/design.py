@@ -47,7 +47,7 @@ import pandas as pd
 
 from csg import records
 from csg.config import Config
-from csg.records import record_path
+from csg.records import read_record
 from csg.runtime import resolve_device
 from csg.stats import detectable_effect, mean_ci, seeds_needed
 
@@ -76,8 +76,7 @@ POWER_RECORD = records.RESULTS_DIR / "table1" / "power.json"
 
 def recorded(**params) -> dict | None:
     """The record of the run these parameters describe (engine defaults otherwise), or None."""
-    path = record_path(Config(**params))
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_record(Config(**params))
 
 
 def pilot_differences(fetch: Callable[..., dict | None] = recorded) -> dict[str, list[float]] | None:

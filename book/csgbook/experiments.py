@@ -27,7 +27,7 @@ from csg.checkpoints import load_trained
 from csg.config import Config
 from csg.data import Benchmark
 from csg.engine import train
-from csg.records import record_path
+from csg.records import read_record, record_path
 from csg.runtime import resolve_device
 
 from . import selection
@@ -248,8 +248,8 @@ def scores(rec: dict, splits) -> dict[str, float | None]:
 def recorded_scores(splits, **params) -> pd.Series | None:
     """A standard run's final score (%) on each of ``splits``, read from its record; None while
     it is not recorded (a chapter that only reads, such as chapter 03's measured gaps)."""
-    path = record_path(Config(**params))
-    return pd.Series(scores(json.loads(path.read_text()), splits)) if path.exists() else None
+    rec = read_record(Config(**params))
+    return None if rec is None else pd.Series(scores(rec, splits))
 
 
 def seed_scores(runs: dict[tuple, dict], splits) -> pd.DataFrame:

@@ -35,16 +35,18 @@ FIRST_RECIPE = dict(recipe="book", final_eval_size=1000)
 
 # The smoke profile: tiny runs on tiny generated benchmarks, so that the whole book executes
 # in minutes on 2 cores (numbers meaningless, never shown as results).
+_SMOKE_SCENE_SIZES = engine_sizes(image_size=64, batch_size=4, train_size=8, eval_size=4, final_eval_size=4, epochs=1)
+_SMOKE_SCENE_GENERATION = dict(source_images=96, source_val_images=32, target_images=64)
 SMOKE_SIZES = {
     "digits": engine_sizes(image_size=64, batch_size=16, train_size=64, eval_size=32, final_eval_size=32, epochs=1),
-    "digit_scenes": engine_sizes(image_size=64, batch_size=4, train_size=8, eval_size=4, final_eval_size=4, epochs=1),
+    "digit_scenes": _SMOKE_SCENE_SIZES,
+    "textured_scenes": _SMOKE_SCENE_SIZES,
 }
-SMOKE_SIZES["textured_scenes"] = SMOKE_SIZES["digit_scenes"]
 SMOKE_GENERATION = {  # csg.data.GENERATION_OPTIONS of the smoke profile's generated benchmarks
     "digits": dict(source_images=512, source_val_images=128),
-    "digit_scenes": dict(source_images=96, source_val_images=32, target_images=64),
+    "digit_scenes": _SMOKE_SCENE_GENERATION,
+    "textured_scenes": _SMOKE_SCENE_GENERATION,
 }
-SMOKE_GENERATION["textured_scenes"] = SMOKE_GENERATION["digit_scenes"]
 
 
 @dataclass(frozen=True)
