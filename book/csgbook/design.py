@@ -175,6 +175,19 @@ def ablation_runs(seeds: int, fetch: Callable[..., dict | None] = recorded) -> l
     ]
 
 
+CONTROL_ABSENT = (
+    "The positive control is not in this execution: it runs on the digits benchmark, with each of its "
+    "methods in `methods`, when `control` is on; at the standard profile it is shown once all its runs "
+    "are recorded (`python -m csgbook.sweep table1` trains them)."
+)
+
+
+def control_runs_on(dataset: str, methods) -> bool:
+    """Whether a chapter with this benchmark and these methods can run the positive control: its
+    prior trains on the digits' ``real_train`` split, each control method at its chosen value."""
+    return dataset == "digits" and set(CONTROL_METHODS) <= set(methods)
+
+
 def prior_name() -> str:
     """The run name of the control's prior (its checkpoint, under runs/, is what the control loads)."""
     return Config(**PRIOR).run_name

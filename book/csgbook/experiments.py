@@ -30,7 +30,7 @@ from csg.engine import train
 from csg.records import read_record, record_path
 from csg.runtime import resolve_device
 
-from . import selection
+from . import design, selection
 from .profile import current_profile, is_smoke
 from .scales import SMOKE_GENERATION, SMOKE_SIZES
 from .selection import Selection
@@ -190,6 +190,15 @@ def run_settings(settings: dict[str, dict], seeds, gpus: int = 1, **params) -> d
     """``{(label, seed): record}`` for every setting (label -> its own parameters, which win over
     ``params``) and every seed."""
     return {(label, s): run(gpus, **params | p | {"seed": s}) for label, p in settings.items() for s in seeds}
+
+
+def prior(gpus: int = 1, **params) -> tuple[str, dict]:
+    """The positive control's prior at the active profile (:data:`csgbook.design.PRIOR`, the rest
+    of its parameters ``params``), read from its record or trained now: its run name (what a
+    control run's ``prior`` names) and its record. A control run still to train needs the
+    prior's checkpoint."""
+    settings = params | design.PRIOR
+    return config(**settings).run_name, run(gpus, **settings)
 
 
 def trained_model(**params):

@@ -73,3 +73,20 @@ def test_table1_is_judged_over_the_seeds_its_pilot_called_for():
 
     power = json.loads(design.POWER_RECORD.read_text())
     assert scales.TABLE1_SEEDS == tuple(range(power["seeds"])) == claims.TABLE1.seeds
+
+
+def test_the_control_claims_judge_the_runs_the_control_trains(monkeypatch):
+    from csg.config import Config
+    from csgbook import claims
+
+    def fetch(**p):  # the records of results/, with the control's runs still to train
+        return None if "prior" in p else {"final": {}} if p == design.PRIOR else claims.recorded(**p)
+
+    monkeypatch.setattr(design, "prior_trained", lambda: True)
+    n = len(claims.TABLE1.seeds)
+    trained = {Config(**p).run_name for p in design.control_runs(n, fetch)}
+    judged = {
+        Config(**side | {"seed": s}).run_name for c in claims.CONTROL for side in c.sides("mnistm") for s in c.seeds
+    }
+    assert trained == judged and len(judged) == len(design.CONTROL_METHODS) * min(n, design.CONTROL_SEEDS_MAX)
+    assert {c.group for c in claims.CONTROL}.isdisjoint(c.group for c in claims.CLAIMS)
