@@ -32,7 +32,7 @@ from csg.runtime import resolve_device
 
 from . import design, selection
 from .profile import current_profile, is_smoke
-from .scales import SMOKE_GENERATION, SMOKE_SIZES
+from .scales import SMOKE_GENERATION, SMOKE_PRIOR, SMOKE_SIZES
 from .selection import Selection
 
 _SMOKE_DIR = None
@@ -197,7 +197,7 @@ def prior(gpus: int = 1, **params) -> tuple[str, dict]:
     of its parameters ``params``), read from its record or trained now: its run name (what a
     control run's ``prior`` names) and its record. A control run still to train needs the
     prior's checkpoint."""
-    settings = params | design.PRIOR
+    settings = params | design.PRIOR | (SMOKE_PRIOR if is_smoke() else {})
     return config(**settings).run_name, run(gpus, **settings)
 
 

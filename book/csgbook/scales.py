@@ -42,6 +42,7 @@ SMOKE_SIZES = {
     "digit_scenes": _SMOKE_SCENE_SIZES,
     "textured_scenes": _SMOKE_SCENE_SIZES,
 }
+SMOKE_PRIOR = dict(epochs=1)  # the positive control's prior (csgbook.design.PRIOR) in the smoke profile
 SMOKE_GENERATION = {  # csg.data.GENERATION_OPTIONS of the smoke profile's generated benchmarks
     "digits": dict(source_images=512, source_val_images=128),
     "digit_scenes": _SMOKE_SCENE_GENERATION,
