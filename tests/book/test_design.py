@@ -90,3 +90,13 @@ def test_the_control_claims_judge_the_runs_the_control_trains(monkeypatch):
     }
     assert trained == judged and len(judged) == len(design.CONTROL_METHODS) * min(n, design.CONTROL_SEEDS_MAX)
     assert {c.group for c in claims.CONTROL}.isdisjoint(c.group for c in claims.CLAIMS)
+
+
+def test_the_prior_trains_for_as_many_steps_as_table1s_baseline():
+    from csg.config import Config
+    from csg.scaling import RunScale
+
+    prior, baseline = Config(**design.PRIOR), Config(method="vanilla")
+    per_epoch = len(prior.benchmark().dataset("real_train")) // prior.batch_size
+    table1 = RunScale(baseline.train_size, baseline.batch_size, baseline.epochs).steps
+    assert abs(prior.epochs * per_epoch - table1) < per_epoch  # within one epoch of the prior's
