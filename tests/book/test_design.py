@@ -92,6 +92,26 @@ def test_the_control_claims_judge_the_runs_the_control_trains(monkeypatch):
     assert {c.group for c in claims.CONTROL}.isdisjoint(c.group for c in claims.CLAIMS)
 
 
+def test_the_ablation_claims_judge_table1s_csg_and_the_runs_the_ablations_train():
+    from csg.config import Config
+    from csgbook import claims
+
+    def fetch(**p):  # the records of results/, with the ablations' runs still to train
+        return None if set(p) & set(claims.CHOICE_IGNORES) else claims.recorded(**p)
+
+    def run_names(side, seeds):
+        return {Config(**side | {"seed": s}).run_name for s in seeds}
+
+    trained = {Config(**p).run_name for p in design.ablation_runs(len(claims.TABLE1.seeds), fetch)}
+    table1 = next(c for c in claims.CLAIMS if c.source == "Table 1" and c.reference["method"] == "vanilla")
+    ablations = [c for c in claims.CLAIMS if c.chapter == "05_ablations"]
+    assert len(ablations) == 3
+    for c in ablations:
+        table1_csg, changed = c.sides("mnistm")
+        assert run_names(table1_csg, c.seeds) == run_names(table1.sides("mnistm")[0], table1.seeds)
+        assert run_names(changed, c.seeds) <= trained
+
+
 def test_the_prior_trains_for_as_many_steps_as_table1s_baseline():
     from csg.config import Config
     from csg.scaling import RunScale
