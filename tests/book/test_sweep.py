@@ -50,7 +50,10 @@ def test_a_run_another_live_process_trains_is_skipped(tmp_path):
     assert not sweep.locked(cfg)
 
 
-def test_the_command_line_lists_the_designs_runs(capsys):
+def test_the_command_line_lists_the_designs_runs(capsys, monkeypatch):
+    # the design's runs as one still to train (the recorded design has none left)
+    monkeypatch.setattr(sweep.design, "needed_runs", lambda: [dict(method="csg", weight=0.1, seed=7)])
     sweep.main(["table1", "--dry-run"])
     out = capsys.readouterr().out
-    assert "runs to train for table1 now" in out and "-m csg.train" in out
+    assert "1 runs to train for table1 now" in out
+    assert "-m csg.train" in out and "--weight=0.1" in out and "--seed=7" in out
