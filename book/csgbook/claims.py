@@ -232,7 +232,7 @@ def _control(method: str, text: str) -> Claim:
 def _ablation(text: str, source: str, ablation: str, numbers: tuple[float, float]) -> Claim:
     """An ablation claim: Table 1's CSG, at its chosen λ, beats itself with one setting changed
     (``ablation``, a key of :data:`csgbook.design.ABLATIONS`)."""
-    table1_csg = dict(method="csg", weight=CHOSEN, **ABLATIONS.run)
+    table1_csg = _table1_side("csg")
     changed = table1_csg | design.ABLATIONS[ablation]
     return Claim(text, source, "05_ablations", table1_csg, changed, numbers, ABLATIONS.seeds)
 

@@ -106,6 +106,7 @@ def test_the_ablation_claims_judge_table1s_csg_and_the_runs_the_ablations_train(
     table1 = next(c for c in claims.CLAIMS if c.source == "Table 1" and c.reference["method"] == "vanilla")
     ablations = [c for c in claims.CLAIMS if c.chapter == "05_ablations"]
     assert len(ablations) == 3
+    assert claims.ABLATIONS.run == claims.TABLE1.run  # chapter 05 trains at Table 1's scale
     for c in ablations:
         table1_csg, changed = c.sides("mnistm")
         assert run_names(table1_csg, c.seeds) == run_names(table1.sides("mnistm")[0], table1.seeds)
