@@ -174,6 +174,22 @@ def test_the_index_counts_verdicts_per_target_and_reads_the_limits_from_the_reco
     assert "mIoU pts" in html
 
 
+def test_the_limits_read_each_record_on_the_target_its_claim_is_judged_on(results):
+    # A segmentation run scores the scenes' one real target, never the digits' second one.
+    scenes = dict(dataset="textured_scenes", train_size=200, epochs=2)
+    for method in ("csg", "vanilla"):
+        params = dict(method=method, seed=0, **scenes)
+        final = {t: {"score": 0.4, "hse": {"s0": 0.5}, "n": 200} for t in ("synthetic_val", "mnistm")}
+        rec = {"config": Config(**params).__dict__, "device": "x86_64 CPU, 1 threads", "final": final}
+        (records.RESULTS_DIR / f"{Config(**params).run_name}.json").write_text(json.dumps(rec, default=list))
+    one_target = claims.Claim(
+        "dense wins", "Table 5", "07_segmentation", dict(method="csg", **scenes), dict(method="vanilla", **scenes),
+        (2, 1), (0,), setting_by_split={"mnistm": {}},
+    )  # fmt: skip
+    limits = claims.benchmark_limits([one_target])
+    assert limits["evaluation images"] == "200 per target" and limits["image size"] == f"{Config().image_size} px"
+
+
 def test_the_scorecard_gives_each_verdict_its_detectable_effect_and_holms_verdict(results):
     chosen, card = _judged_pair(results)
     tested = card[card["n"] >= 2]
