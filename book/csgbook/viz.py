@@ -383,6 +383,8 @@ def forest_plot(card, target_names: dict | None = None, wrap: int = 48):
         ax.hlines(y, part["low"], part["high"], colors=part["kind"].map(VERDICT_COLOURS), lw=2)
         for target, marker in zip(targets, "os"):
             at = part["split"] == target
+            if not at.any():  # a claim of the scene benchmarks has no second target
+                continue
             sns.scatterplot(x=part["mean"][at], y=y[at], hue=part["kind"][at], palette=VERDICT_COLOURS, marker=marker,
                             s=45, legend=False, ax=ax, zorder=3)  # fmt: skip
         paper = part.drop_duplicates("label").dropna(subset=["paper_effect"])
