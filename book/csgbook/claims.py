@@ -468,12 +468,14 @@ def _span(values, fmt="{:,}") -> str:
 def benchmark_limits(claims=CLAIMS, splits=tuple(TARGETS)) -> dict[str, str]:
     """What the judged claims' standard runs were, read from their records: backbone, image size,
     training images, epochs and steps, seeds, evaluation images per target, device."""
-    # Each record with the target it was judged on: a scene benchmark's records score its one target only.
-    judged_on = [(r, s) for c in claims for s in splits for r in c.records(s)]
+    # Each claim's records with the target they were judged on: a scene benchmark's records
+    # score its one target only.
+    per_claim = [(s, c.records(s)) for c in claims for s in splits]
+    judged_on = [(r, s) for s, found in per_claim for r in found]
     recs = [r for r, _ in judged_on]
     cfgs = [r["config"] for r in recs]
     steps = [RunScale(c["train_size"], c["batch_size"], c["epochs"]).steps for c in cfgs]
-    seeds_per_claim = [len({r["config"]["seed"] for r in c.records(s)}) for c in claims for s in splits]
+    seeds_per_claim = [len({r["config"]["seed"] for r in found}) for _, found in per_claim]
     return {
         "backbone": ", ".join(sorted({c["arch"] for c in cfgs})),
         "image size": _span([c["image_size"] for c in cfgs], "{} px"),

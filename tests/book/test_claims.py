@@ -131,17 +131,20 @@ def test_segmentation_claims_choose_lambda_over_their_own_grid_on_their_own_targ
     assert row["paper"] == "Fig. 6: lower, by eye"
 
 
+def _full_record(score: float, n: int, splits, **params) -> None:
+    """A standard record with its config and device, scoring ``n`` images on each of ``splits``."""
+    final = {s: {"score": score / 100, "hse": {"s0": 0.5}, "n": n} for s in splits}
+    rec = {"config": Config(**params).__dict__, "device": "x86_64 CPU, 1 threads", "final": final}
+    (records.RESULTS_DIR / f"{Config(**params).run_name}.json").write_text(json.dumps(rec, default=list))
+
+
 def _judged_pair(results):
     """Two judged claims on two targets: one reproduced everywhere, one not run (and undefined on mnist)."""
     for s, (a, b) in enumerate([(50, 47), (51, 48), (49, 46.5)]):
         for method, score in (("oracle", a), ("vanilla", b)):
-            params = dict(method=method, seed=s, train_size=200, epochs=2, batch_size=32)
-            rec = {
-                "config": Config(**params).__dict__,
-                "device": "x86_64 CPU, 1 threads",
-                "final": {t: {"score": score / 100, "hse": {"s0": 0.5}, "n": 300} for t in ("mnistm", "mnist")},
-            }
-            (records.RESULTS_DIR / f"{Config(**params).run_name}.json").write_text(json.dumps(rec, default=list))
+            _full_record(
+                score, 300, ("mnistm", "mnist"), method=method, seed=s, train_size=200, epochs=2, batch_size=32
+            )
     scale = dict(train_size=200, epochs=2)
     done = claims.Claim(
         "oracle wins",
@@ -178,10 +181,7 @@ def test_the_limits_read_each_record_on_the_target_its_claim_is_judged_on(result
     # A segmentation run scores the scenes' one real target, never the digits' second one.
     scenes = dict(dataset="textured_scenes", train_size=200, epochs=2)
     for method in ("csg", "vanilla"):
-        params = dict(method=method, seed=0, **scenes)
-        final = {t: {"score": 0.4, "hse": {"s0": 0.5}, "n": 200} for t in ("synthetic_val", "mnistm")}
-        rec = {"config": Config(**params).__dict__, "device": "x86_64 CPU, 1 threads", "final": final}
-        (records.RESULTS_DIR / f"{Config(**params).run_name}.json").write_text(json.dumps(rec, default=list))
+        _full_record(40, 200, ("synthetic_val", "mnistm"), method=method, seed=0, **scenes)
     one_target = claims.Claim(
         "dense wins", "Table 5", "07_segmentation", dict(method="csg", **scenes), dict(method="vanilla", **scenes),
         (2, 1), (0,), setting_by_split={"mnistm": {}},
